@@ -1,0 +1,54 @@
+# leadsync: `make demo` runs the job on the local world, `make test` runs every check.
+# Both create the virtual environments they need: .venv (application and tests) and
+# .venv-sam (the SAM CLI, which pins its own boto3 and pydantic).
+
+PYTHON ?= python3.11
+VENV := .venv
+SAMVENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
+PIP_FLAGS := --quiet --disable-pip-version-check
+CODE := layers/leadsync functions local tests benchmarks
+
+.PHONY: demo test lint typecheck cfn-lint validate build pytest bench-simulator clean
+
+$(VENV)/.installed: requirements-dev.txt layers/leadsync/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt
+	touch $@
+
+$(SAMVENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAMVENV)
+	$(SAMVENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
+	$(SAMVENV)/bin/pip install $(PIP_FLAGS) -r requirements-sam.txt
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m local.demo $(ARGS)
+
+test: lint typecheck cfn-lint validate build pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check $(CODE)
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy $(CODE)
+
+cfn-lint: $(VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+
+validate: $(SAMVENV)/.installed
+	$(SAM) validate --lint
+
+build: $(SAMVENV)/.installed
+	$(SAM) build
+
+pytest: $(VENV)/.installed
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench-simulator: $(VENV)/.installed
+	$(PY) benchmarks/marketo_sim_throughput.py
+
+clean:
+	rm -rf .aws-sam .local .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,135 @@
+"""EventBridge schedules and the SQS event source mapping, driven as AWS drives them."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from local.lambda_runtime import FunctionPool, InvocationError
+
+
+def scheduled_event(rule_arn: str, region: str, account: str, when: datetime) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    records = []
+    for message in messages:
+        body = message["Body"]
+        records.append(
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": body,
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": {
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "binaryValue": value.get("BinaryValue"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": value["DataType"],
+                    }
+                    for name, value in message.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+        )
+    return {"Records": records}
+
+
+@dataclass
+class DrainReport:
+    invocations: int = 0
+    messages: int = 0
+    deleted: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: DrainReport) -> None:
+        self.invocations += other.invocations
+        self.messages += other.messages
+        self.deleted += other.deleted
+        self.failed += other.failed
+        self.errors.extend(other.errors)
+
+
+class SqsPoller:
+    """The SQS event source mapping: batches of BatchSize, at most MaximumConcurrency at once,
+    successes deleted, reported failures left for redelivery (and redrive to the DLQ)."""
+
+    def __init__(self, sqs: Any, mapping: dict[str, Any], pool: FunctionPool, region: str) -> None:
+        self._sqs = sqs
+        self._pool = pool
+        self._region = region
+        self.queue_arn: str = mapping["EventSourceArn"]
+        self.batch_size = int(mapping.get("BatchSize", 10))
+        self.concurrency = int((mapping.get("ScalingConfig") or {}).get("MaximumConcurrency", 1000))
+        self.partial = "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or [])
+        name = self.queue_arn.rsplit(":", 1)[-1]
+        self.queue_url: str = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+
+    def _receive(self) -> list[dict[str, Any]]:
+        answer = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=min(10, self.batch_size),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        )
+        messages: list[dict[str, Any]] = answer.get("Messages", [])
+        return messages
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> DrainReport:
+        event = sqs_event(messages, self.queue_arn, self._region)
+        failed_ids: set[str] = set()
+        report = DrainReport(invocations=1, messages=len(messages))
+        try:
+            result = self._pool.invoke(event).result
+            if self.partial and isinstance(result, dict):
+                failed_ids = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except InvocationError as exc:
+            failed_ids = {m["MessageId"] for m in messages}
+            report.errors.append(str(exc))
+        done = [m for m in messages if m["MessageId"] not in failed_ids]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
+            )
+        report.deleted = len(done)
+        report.failed = len(failed_ids)
+        return report
+
+    def _poll_until_empty(self) -> DrainReport:
+        total = DrainReport()
+        while messages := self._receive():
+            total.add(self._deliver(messages))
+        return total
+
+    def drain(self) -> DrainReport:
+        """Deliver until no message is visible, with at most MaximumConcurrency pollers."""
+        total = DrainReport()
+        with ThreadPoolExecutor(max_workers=self.concurrency) as executor:
+            for report in executor.map(lambda _: self._poll_until_empty(), range(self.concurrency)):
+                total.add(report)
+        return total

@@ -1,0 +1,75 @@
+"""Servers of the local world, each a child process on loopback."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+_LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
+
+
+class ServerProcess:
+    """Starts a server that announces `... listening on http://127.0.0.1:PORT` on stdout."""
+
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        log_path: Path,
+        cwd: Path,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = log_path.open("a", encoding="utf-8")
+        self.process = subprocess.Popen(
+            [sys.executable, *args],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            cwd=str(cwd),
+            env=env,
+        )
+        self.url = self._wait_for_url(deadline=time.monotonic() + 30)
+        threading.Thread(target=self._copy_output, daemon=True).start()
+
+    def _wait_for_url(self, deadline: float) -> str:
+        assert self.process.stdout is not None
+        found: list[str] = []
+
+        def read() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self._log.write(line)
+                match = _LISTENING.search(line)
+                if match:
+                    found.append(match.group(1))
+                    return
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(max(0.0, deadline - time.monotonic()))
+        if not found:
+            self.stop()
+            raise RuntimeError(f"{self.name} did not start; see {self._log.name}")
+        return found[0]
+
+    def _copy_output(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._log.write(line)
+            self._log.flush()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()

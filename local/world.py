@@ -1,0 +1,263 @@
+"""The local world: AWS on moto server, the LiveChat and Marketo simulators, the stack
+deployed from template.yaml, and the functions driven the way AWS drives them."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from local.event_sources import DrainReport, SqsPoller, scheduled_event
+from local.lambda_runtime import FunctionPool, FunctionSpec, Invocation, materialize
+from local.processes import ServerProcess
+from local.stack import DeployedStack, deploy
+
+ROOT = Path(__file__).resolve().parents[1]
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class WorldOptions:
+    stack_name: str = "leadsync-local"
+    state_dir: Path = ROOT / ".local"
+    admin_email: str = "admin@example.com"
+    sender_email: str = "leadsync@example.com"
+    chats: int = 200
+    seed: int = 7
+    marketo_args: list[str] = field(default_factory=list)
+    livechat_args: list[str] = field(default_factory=list)
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+def _get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - loopback only
+        return json.loads(answer.read())
+
+
+class LocalWorld:
+    def __init__(self, options: WorldOptions | None = None) -> None:
+        self.options = options or WorldOptions()
+        self._servers: list[ServerProcess] = []
+        self._pools: dict[str, FunctionPool] = {}
+        self.functions: dict[str, FunctionSpec] = {}
+        self.stack: DeployedStack | None = None
+        self.aws_url = self.marketo_url = self.livechat_url = ""
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> LocalWorld:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        state = self.options.state_dir
+        shutil.rmtree(state / "functions", ignore_errors=True)
+        logs = state / "logs"
+        creds = {
+            "livechat_account_id": f"local-{secrets.token_hex(4)}",
+            "livechat_token": secrets.token_urlsafe(24),
+            "marketo_client_id": secrets.token_hex(8),
+            "marketo_client_secret": secrets.token_urlsafe(24),
+        }
+        self._start_servers(creds, logs)
+        self.stack = deploy(self.options.stack_name, self._parameters(), self.session, self.aws_url)
+        self._put_credentials(creds)
+        self.session.client("sesv2", endpoint_url=self.aws_url).create_email_identity(
+            EmailIdentity=self.options.sender_email
+        )
+        self.functions = materialize(self.stack, self.session, self.aws_url, state / "functions")
+        lam = self.session.client("lambda", endpoint_url=self.aws_url)
+        for logical_id, spec in self.functions.items():
+            concurrency = lam.get_function(FunctionName=spec.name).get("Concurrency", {})
+            limit = int(concurrency.get("ReservedConcurrentExecutions", 10))
+            self._pools[logical_id] = FunctionPool(spec, self.aws_env, logs, limit)
+
+    def _start_servers(self, creds: dict[str, str], logs: Path) -> None:
+        now = datetime.now(UTC)
+        self._servers.append(
+            ServerProcess("moto", ["-m", "local.moto_server"], logs / "moto.log", ROOT)
+        )
+        self.aws_url = self._servers[-1].url
+        self._servers.append(
+            ServerProcess(
+                "marketo",
+                [
+                    "-m",
+                    "local.simulators.marketo",
+                    "--port",
+                    "0",
+                    "--client-id",
+                    creds["marketo_client_id"],
+                    "--client-secret",
+                    creds["marketo_client_secret"],
+                    *self.options.marketo_args,
+                ],
+                logs / "marketo.log",
+                ROOT,
+            )
+        )
+        self.marketo_url = self._servers[-1].url
+        self._servers.append(
+            ServerProcess(
+                "livechat",
+                [
+                    "-m",
+                    "local.simulators.livechat",
+                    "--port",
+                    "0",
+                    "--account-id",
+                    creds["livechat_account_id"],
+                    "--token",
+                    creds["livechat_token"],
+                    "--seed",
+                    str(self.options.seed),
+                    "--chats",
+                    str(self.options.chats),
+                    "--start",
+                    (now - timedelta(minutes=55)).isoformat(),
+                    "--end",
+                    (now - timedelta(minutes=1)).isoformat(),
+                    *self.options.livechat_args,
+                ],
+                logs / "livechat.log",
+                ROOT,
+            )
+        )
+        self.livechat_url = self._servers[-1].url
+
+    def _parameters(self) -> dict[str, str]:
+        return {
+            "AdminEmail": self.options.admin_email,
+            "SenderEmail": self.options.sender_email,
+            **self.options.parameters,
+        }
+
+    def _put_credentials(self, creds: dict[str, str]) -> None:
+        """Fill the stack's secret as an operator does after the first deploy."""
+        assert self.stack is not None
+        name = f"{self.stack.name}/credentials"
+        secret = {
+            **creds,
+            "livechat_api_url": self.livechat_url,
+            "marketo_rest_url": self.marketo_url,
+            "marketo_identity_url": f"{self.marketo_url}/identity",
+        }
+        sm = self.session.client("secretsmanager", endpoint_url=self.aws_url)
+        sm.put_secret_value(SecretId=name, SecretString=json.dumps(secret))
+
+    def stop(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+        for server in reversed(self._servers):
+            server.stop()
+        self._servers.clear()
+
+    # -- AWS as the functions see it -------------------------------------------------------
+    @property
+    def aws_env(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.aws_url,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    @property
+    def session(self) -> boto3.session.Session:
+        return boto3.session.Session(
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
+            region_name=REGION,
+        )
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.aws_url)  # type: ignore[call-overload]
+
+    # -- driving the functions -------------------------------------------------------------
+    def fire_schedule(self, function_logical_id: str, when: datetime | None = None) -> Invocation:
+        """Fire the EventBridge rule whose target is the function, as the schedule would."""
+        spec = self.functions[function_logical_id]
+        events = self.client("events")
+        for rule in events.list_rules()["Rules"]:
+            targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+            if any(t["Arn"].endswith(f":function:{spec.name}") for t in targets):
+                event = scheduled_event(rule["Arn"], REGION, ACCOUNT, when or datetime.now(UTC))
+                return self._pools[function_logical_id].invoke(event)
+        raise LookupError(f"no schedule targets {function_logical_id}")
+
+    def invoke(self, function_logical_id: str, event: Any) -> Invocation:
+        return self._pools[function_logical_id].invoke(event)
+
+    def drain_queue(self, function_logical_id: str = "UploadFunction") -> DrainReport:
+        """Run the function's SQS event source mapping until its queue shows no message."""
+        spec = self.functions[function_logical_id]
+        lam = self.client("lambda")
+        mappings = lam.list_event_source_mappings(FunctionName=spec.name)["EventSourceMappings"]
+        sqs = self.client("sqs")
+        report = DrainReport()
+        for mapping in mappings:
+            poller = SqsPoller(sqs, mapping, self._pools[function_logical_id], REGION)
+            report.add(poller.drain())
+        return report
+
+    # -- what exists -----------------------------------------------------------------------
+    def queue_depth(self, output_key: str) -> int:
+        assert self.stack is not None
+        attrs = self.client("sqs").get_queue_attributes(
+            QueueUrl=self.stack.outputs[output_key],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(
+            attrs["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    def sent_emails(self) -> list[dict[str, Any]]:
+        """Every e-mail the emulated SES accepted."""
+        data = _get_json(f"{self.aws_url}/moto-api/data.json")
+        ses = data.get("ses", {})
+        return [m for kind in ("Message", "RawMessage") for m in ses.get(kind, [])]
+
+    def marketo_audit(self) -> dict[str, Any]:
+        audit: dict[str, Any] = _get_json(f"{self.marketo_url}/_sim/audit")
+        return audit
+
+    def describe(self) -> dict[str, Any]:
+        assert self.stack is not None
+        cfn = self.client("cloudformation")
+        resources = cfn.list_stack_resources(StackName=self.stack.name)["StackResourceSummaries"]
+        table = self.stack.outputs["StateTableName"]
+        items = self.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"]
+        return {
+            "stack": self.stack.name,
+            "resources": sorted(
+                (r["LogicalResourceId"], r["ResourceType"], r["ResourceStatus"]) for r in resources
+            ),
+            "sync_queue_messages": self.queue_depth("SyncQueueUrl"),
+            "dead_letter_messages": self.queue_depth("DeadLetterQueueUrl"),
+            "state_table_items": items,
+            "emails_sent": len(self.sent_emails()),
+            "endpoints": {
+                "aws": self.aws_url,
+                "marketo": self.marketo_url,
+                "livechat": self.livechat_url,
+            },
+        }
