@@ -1,0 +1,78 @@
+"""`python -m local.simulators.livechat --port 0 ...`: run the simulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from local.simulators.livechat.data import GenerationParams
+from local.simulators.livechat.faults import FaultConfig
+from local.simulators.livechat.server import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_SCOPES,
+    DEFAULT_TOKEN,
+    LiveChatSimulator,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local.simulators.livechat", description=__doc__
+    )
+    parser.add_argument("--host", default=None, help="loopback address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="0 picks a free port")
+    parser.add_argument("--account-id", default=None)
+    parser.add_argument("--token", default=None)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--chats", type=int, default=None, help="how many chats to generate")
+    parser.add_argument("--start", default=None, help="ISO 8601 start of the chats' window")
+    parser.add_argument("--end", default=None, help="ISO 8601 end of the chats' window")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="JSON: {host, port, account_id, token, scopes, generation: {...}, faults: {...}}",
+    )
+    return parser
+
+
+def simulator_from_args(argv: Sequence[str] | None = None) -> LiveChatSimulator:
+    args = build_parser().parse_args(argv)
+    config: dict[str, Any] = {}
+    if args.config is not None:
+        config = json.loads(args.config.read_text(encoding="utf-8"))
+        if not isinstance(config, dict):
+            raise SystemExit("--config: a JSON object expected")
+    generation = dict(config.get("generation", {}))
+    for name in ("seed", "chats", "start", "end"):
+        if getattr(args, name) is not None:
+            generation[name] = getattr(args, name)
+    return LiveChatSimulator(
+        GenerationParams.from_mapping(generation),
+        account_id=args.account_id or config.get("account_id", DEFAULT_ACCOUNT_ID),
+        token=args.token or config.get("token", DEFAULT_TOKEN),
+        scopes=config.get("scopes", DEFAULT_SCOPES),
+        host=args.host or config.get("host", "127.0.0.1"),
+        port=args.port if args.port is not None else int(config.get("port", 0)),
+        faults=FaultConfig.from_mapping(config.get("faults", {})),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    sim = simulator_from_args(argv).start()
+    print(f"livechat-simulator listening on {sim.base_url}", flush=True)
+    try:
+        sim.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

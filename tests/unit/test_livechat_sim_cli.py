@@ -1,0 +1,66 @@
+"""`python -m local.simulators.livechat`: a real process announcing its port."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+
+def _run(args: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "local.simulators.livechat", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_cli_starts_on_a_free_port_with_the_given_settings(tmp_path: Path) -> None:
+    config = tmp_path / "sim.json"
+    config.write_text(
+        json.dumps(
+            {
+                "token": "from-config",
+                "generation": {"seed": 3, "chats": 50, "start": "2026-05-01T00:00:00Z"},
+                "faults": {"rate_limit_next": 1},
+            }
+        )
+    )
+    process = _run(
+        [
+            "--port",
+            "0",
+            "--account-id",
+            "acc-1",
+            "--chats",
+            "7",
+            "--end",
+            "2026-05-02T00:00:00Z",
+            "--config",
+            str(config),
+        ]
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        prefix = "livechat-simulator listening on http://127.0.0.1:"
+        assert line.startswith(prefix), line
+        base = line.removeprefix("livechat-simulator listening on ")
+        health = requests.get(f"{base}/_sim/health", timeout=5).json()
+        assert health["chats"] == 7
+        assert health["params"]["seed"] == 3
+        assert health["params"]["start"].startswith("2026-05-01")
+        url = f"{base}/v3.6/agent/action/list_archives"
+        first = requests.post(url, json={}, auth=("acc-1", "from-config"), timeout=5)
+        assert first.status_code == 429
+        second = requests.post(url, json={}, auth=("acc-1", "from-config"), timeout=5)
+        assert second.status_code == 200
+        assert second.json()["found_chats"] >= 7
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
