@@ -1,0 +1,210 @@
+"""Every limit, schema entry and fault of the simulator, as plain data.
+
+Defaults are Marketo's published figures; each one can be changed by a CLI flag or a
+key of the JSON config file (same name, snake_case or kebab-case).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STANDARD_FIELDS: tuple[tuple[str, str, int | None], ...] = (
+    ("email", "email", 255),
+    ("firstName", "string", 255),
+    ("lastName", "string", 255),
+    ("phone", "phone", 255),
+    ("country", "string", 255),
+    ("state", "string", 255),
+    ("city", "string", 255),
+    ("address", "text", 65535),
+    ("postalCode", "string", 255),
+    ("company", "string", 255),
+    ("title", "string", 255),
+    ("website", "url", 255),
+    ("leadSource", "string", 255),
+)
+
+DEFAULT_CUSTOM_FIELDS: tuple[tuple[str, str, int | None], ...] = (
+    ("livechatVisitorId", "string", 255),
+    ("livechatFirstChat", "datetime", None),
+    ("livechatLastChat", "datetime", None),
+    ("livechatChatCount", "integer", None),
+    ("livechatTags", "text", 65535),
+    ("livechatReferrer", "url", 255),
+    ("livechatLandingPage", "url", 255),
+    ("timezone", "string", 255),
+)
+
+# Fields Marketo maintains itself: readable, never writable through the API.
+SYSTEM_FIELDS: tuple[tuple[str, str, int | None], ...] = (
+    ("id", "integer", None),
+    ("createdAt", "datetime", None),
+    ("updatedAt", "datetime", None),
+)
+
+DATA_TYPES = frozenset(
+    {
+        "string",
+        "email",
+        "phone",
+        "url",
+        "text",
+        "integer",
+        "float",
+        "currency",
+        "boolean",
+        "date",
+        "datetime",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    data_type: str
+    length: int | None = None
+    read_only: bool = False
+
+    @classmethod
+    def parse(cls, raw: Any) -> FieldDef:
+        if isinstance(raw, str):
+            return cls(raw, "string", 255)
+        if not isinstance(raw, dict) or "name" not in raw:
+            raise ValueError(f"a custom field needs at least a name: {raw!r}")
+        data_type = str(raw.get("dataType", raw.get("data_type", "string")))
+        if data_type not in DATA_TYPES:
+            raise ValueError(f"unknown dataType {data_type!r} for field {raw['name']!r}")
+        short = data_type in {"string", "email", "phone", "url"}
+        length = raw.get("length", 255 if short else None)
+        return cls(str(raw["name"]), data_type, None if length is None else int(length))
+
+
+def default_custom_fields() -> list[dict[str, Any]]:
+    return [{"name": n, "dataType": t, "length": ln} for n, t, ln in DEFAULT_CUSTOM_FIELDS]
+
+
+def default_lists() -> list[dict[str, Any]]:
+    return [{"id": 1001, "name": "LiveChat visitors"}]
+
+
+@dataclass
+class FaultConfig:
+    """Switchable misbehaviour. Probabilities are per REST call unless said otherwise."""
+
+    http_5xx_probability: float = 0.0
+    http_5xx_statuses: list[int] = field(default_factory=lambda: [500, 503])
+    http_502_probability: float = 0.0
+    timeout_probability: float = 0.0
+    timeout_delay_ms: int = 200
+    # a timed-out call may or may not have been applied, as Marketo warns
+    timeout_after_apply_probability: float = 0.5
+    timeout_drop_probability: float = 0.0
+    slow_probability: float = 0.0
+    slow_min_ms: int = 0
+    slow_max_ms: int = 0
+    error_611_probability: float = 0.0
+    error_713_probability: float = 0.0
+    record_reject_probability: float = 0.0
+    record_reject_codes: list[str] = field(default_factory=lambda: ["1003"])
+    token_expire_every_calls: int = 0
+    neighbour_calls_per_window: int = 0
+    neighbour_daily_calls: int = 0
+    neighbour_in_flight: int = 0
+    neighbour_user_id: str = "other-integration@marketo.sim"
+
+    def update(self, changes: dict[str, Any]) -> FaultConfig:
+        return dataclasses.replace(self, **_coerce(FaultConfig, changes))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class SimulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    client_id: str = "leadsync-client"
+    client_secret: str = "leadsync-secret"  # noqa: S105 - the local world's demo credential
+    api_user_id: str = "leadsync@marketo.sim"
+    # more API users: [{"client_id", "client_secret", "user_id"}]
+    extra_clients: list[dict[str, str]] = field(default_factory=list)
+    window_seconds: float = 20.0
+    calls_per_window: int = 100
+    max_in_flight: int = 10
+    daily_quota: int = 50000
+    quota_timezone: str = "America/Chicago"
+    # Marketo's error table stars the codes that do not count; 606/607/615 are not starred
+    count_refused_calls: bool = True
+    token_lifetime: int = 3600
+    records_per_call: int = 300
+    filter_values_per_call: int = 300
+    max_lookup_matches: int = 1000
+    max_body_bytes: int = 1048576
+    max_uri_bytes: int = 8192
+    bulk_max_body_bytes: int = 10485760
+    bulk_running_slots: int = 2
+    bulk_queued_slots: int = 10
+    bulk_rows_per_second: float = 100.0
+    bulk_start_delay_seconds: float = 1.0
+    bulk_fail_probability: float = 0.0
+    # time between reading existing leads and writing: where concurrent upserts race
+    write_delay_ms: int = 20
+    read_delay_ms: int = 0
+    start_time: str | None = None
+    seed: int = 0
+    custom_fields: list[dict[str, Any]] = field(default_factory=default_custom_fields)
+    lists: list[dict[str, Any]] = field(default_factory=default_lists)
+    partitions: list[str] = field(default_factory=lambda: ["Default"])
+    audit_max_entries: int = 200000
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def schema(self) -> dict[str, FieldDef]:
+        defs = [FieldDef(n, t, ln, read_only=True) for n, t, ln in SYSTEM_FIELDS]
+        defs += [FieldDef(n, t, ln) for n, t, ln in STANDARD_FIELDS]
+        defs += [FieldDef.parse(raw) for raw in self.custom_fields]
+        return {d.name: d for d in defs}
+
+    def users(self) -> dict[str, tuple[str, str]]:
+        """client_id -> (client_secret, user_id)."""
+        out = {self.client_id: (self.client_secret, self.api_user_id)}
+        for c in self.extra_clients:
+            out[c["client_id"]] = (c["client_secret"], c.get("user_id", c["client_id"]))
+        return out
+
+    def updated(self, changes: dict[str, Any]) -> SimulatorConfig:
+        changes = dict(changes)
+        faults = changes.pop("faults", None)
+        new = dataclasses.replace(self, **_coerce(SimulatorConfig, changes))
+        if faults is not None:
+            new.faults = new.faults.update(faults)
+        return new
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(cls: type[Any], changes: dict[str, Any]) -> dict[str, Any]:
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise ValueError(f"unknown {cls.__name__} key: {key!r}")
+        out[name] = value
+    return out
+
+
+def load_config(path: str | Path | None, overrides: dict[str, Any]) -> SimulatorConfig:
+    """Defaults, then the JSON file, then explicit overrides (CLI flags)."""
+    config = SimulatorConfig()
+    if path is not None:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("the config file must hold a JSON object")
+        config = config.updated(raw)
+    return config.updated(overrides)

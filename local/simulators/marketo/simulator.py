@@ -1,0 +1,308 @@
+"""MarketoSimulator: ties the parts together and runs the pipeline every REST call goes through."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+from . import ops
+from .audit import AuditEntry, AuditLog
+from .auth import Token, TokenStore
+from .bulk import BulkImports
+from .clock import SimClock, parse_start_time
+from .config import FaultConfig, SimulatorConfig
+from .context import CallContext, Services
+from .envelope import UNCOUNTED_CODES, ApiError, RequestIds, failure
+from .faults import CallFault, FaultInjector
+from .http_io import Request, Response
+from .limits import LimitState
+from .routes import resolve
+from .store import LeadStore
+
+IDENTITY_PATH = "/identity/oauth/token"
+EDGE_PAGE = "<html><body><h1>{status}</h1></body></html>"
+
+
+class MarketoSimulator:
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config or SimulatorConfig()
+        cfg = self.config
+        self.clock = SimClock(parse_start_time(cfg.start_time))
+        self._initial_faults = cfg.faults
+        self._ids = RequestIds(cfg.seed)
+        self.tokens = TokenStore(cfg.users(), cfg.token_lifetime, cfg.seed)
+        self.faults = FaultInjector(cfg.faults, cfg.seed)
+        self.limits = LimitState(cfg, cfg.faults)
+        self.limits.set_faults(cfg.faults, self.clock.now())
+        self.store = LeadStore(cfg.schema(), cfg.lists)
+        self.audit_log = AuditLog(cfg.audit_max_entries)
+        self.bulk = BulkImports()
+        self.svc = Services(
+            cfg, self.clock, self.store, self.limits, self.faults, self.audit_log, self.bulk
+        )
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> MarketoSimulator:
+        from .server import make_server
+
+        self._server = make_server(self, self.config.host, self.config.port)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(0.05,),
+            name="marketo-simulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> MarketoSimulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the simulator is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    # -- in-process controls (the /_sim endpoints call these too) -------------------------
+    def set_faults(self, changes: dict[str, Any] | None = None, **kw: Any) -> FaultConfig:
+        merged = {**(changes or {}), **kw}
+        new = self._initial_faults if merged.pop("reset", False) else self.faults.current
+        seed = merged.pop("seed", None)
+        new = new.update(merged)
+        if seed is not None:
+            self.faults.reseed(int(seed))
+        self.faults.current = new
+        self.limits.set_faults(new, self.clock.now())
+        return new
+
+    def set_config(self, changes: dict[str, Any]) -> SimulatorConfig:
+        fixed = {
+            "host",
+            "port",
+            "client_id",
+            "client_secret",
+            "api_user_id",
+            "extra_clients",
+            "custom_fields",
+            "lists",
+            "faults",
+            "audit_max_entries",
+            "seed",
+            "start_time",
+        }
+        refused = sorted(k for k in changes if k.replace("-", "_") in fixed)
+        if refused:
+            raise ValueError(f"not changeable at runtime: {', '.join(refused)}")
+        self.config = self.config.updated(changes)
+        self.svc.config = self.config
+        self.limits.configure(self.config, self.faults.current)
+        self.tokens.lifetime = self.config.token_lifetime
+        return self.config
+
+    def reset(self) -> None:
+        """Forget leads, memberships, tokens, counters, audit and imports; the clock stays."""
+        self.store.reset()
+        self.tokens.clear()
+        self.limits.reset()
+        self.audit_log.reset()
+        self.bulk.reset()
+        self.set_faults(reset=True)
+
+    def audit(self, since: int = 0, limit: int | None = None) -> dict[str, Any]:
+        now = self.clock.now()
+        out = self.audit_log.summary(since, limit)
+        out.update(self.limits.snapshot(now))
+        out["window_seconds"] = self.config.window_seconds
+        out["calls_per_window"] = self.config.calls_per_window
+        out["max_in_flight"] = self.config.max_in_flight
+        out["daily_quota"] = self.config.daily_quota
+        out["now"] = self.clock.iso(now)
+        return out
+
+    def leads(self) -> list[dict[str, Any]]:
+        self.bulk.tick(self.svc)
+        return self.store.all_leads()
+
+    def seed_leads(self, leads: list[dict[str, Any]]) -> list[int]:
+        now = self.clock.now()
+        out = []
+        for lead in leads:
+            values = {k: v for k, v in lead.items() if k not in {"id", "createdAt", "updatedAt"}}
+            raw_id = lead.get("id")
+            out.append(self.store.insert(values, now, int(raw_id) if raw_id else None))
+        return out
+
+    # -- the pipeline ---------------------------------------------------------------------
+    def body_limit(self, path: str) -> int:
+        if path.startswith("/bulk/"):
+            return self.config.bulk_max_body_bytes
+        return self.config.max_body_bytes
+
+    def handle(self, req: Request) -> Response:
+        if req.path.startswith("/_sim/"):
+            return ops.handle(self, req)
+        started = time.perf_counter()
+        # interned: 100k+ audit entries share a handful of distinct method/path strings
+        entry = AuditEntry(
+            0,
+            self.clock.now(),
+            sys.intern(req.method),
+            sys.intern(req.path),
+            "",
+            None,
+            0,
+            200,
+            (),
+            (),
+            False,
+            0.0,
+            self.limits.in_flight,
+        )
+        try:
+            response = self._serve(req, entry)
+        except Exception as exc:  # the simulator must answer like Marketo, never crash
+            entry.errors = ("611",)
+            response = Response.json(failure(self._ids.next(), "611", f"System error: {exc}"))
+        entry.http_status = response.status
+        entry.duration_ms = (time.perf_counter() - started) * 1000.0
+        self.audit_log.add(entry, self.limits.day(entry.time))
+        return response
+
+    def _serve(self, req: Request, entry: AuditEntry) -> Response:
+        if len(req.target.encode("utf-8")) > self.config.max_uri_bytes:
+            entry.action = "refused:uri"
+            return Response.text(414, EDGE_PAGE.format(status="414 Request-URI Too Large"))
+        if max(len(req.body), req.declared_length) > self.body_limit(req.path):
+            entry.action = "refused:body"
+            return Response.text(413, EDGE_PAGE.format(status="413 Request Entity Too Large"))
+        if req.path == IDENTITY_PATH:
+            entry.action = "identity"
+            return self._identity(req)
+        edge = self.faults.edge()
+        if edge is not None:
+            entry.action = "fault:edge"
+            return Response.text(edge, EDGE_PAGE.format(status=edge))
+        token = self._authenticate(req)
+        if isinstance(token, str):
+            return self._error(entry, token)
+        entry.user = token.user_id
+        route, args, known = resolve(req)
+        if route is None and known:
+            return self._error(entry, "605")
+        fault = self.faults.call()
+        counted = fault.counted
+        admission = self.limits.admit(token.user_id, self.clock.now(), counted, req.path)
+        entry.in_flight_at_start = admission.in_flight
+        entry.counted = counted and (admission.code is None or self.config.count_refused_calls)
+        if admission.code is not None:
+            return self._error(entry, admission.code, admission.message)
+        try:
+            return self._admitted(req, entry, token, route, args, fault)
+        finally:
+            self.limits.release()
+
+    def _admitted(
+        self,
+        req: Request,
+        entry: AuditEntry,
+        token: Token,
+        route: Any,
+        args: dict[str, str],
+        fault: CallFault,
+    ) -> Response:
+        if fault.latency_s > 0:
+            time.sleep(fault.latency_s)
+        if route is None:
+            return self._error(entry, "610")
+        ctx = CallContext(req, self._ids.next(), token.user_id, args)
+        if fault.code == "604" and not fault.timeout_after_apply:
+            return self._timeout(entry, fault)
+        if fault.code in {"611", "713"}:
+            return self._error(entry, fault.code)
+        try:
+            outcome = route.handler(self.svc, ctx)
+            response = outcome if isinstance(outcome, Response) else Response.json(outcome)
+        except ApiError as exc:
+            response = Response.json(failure(ctx.request_id, exc.code, exc.message))
+            entry.errors = (exc.code,)
+        entry.action, entry.records = sys.intern(ctx.action), ctx.records
+        entry.reasons = tuple(sys.intern(r) for r in ctx.reasons)
+        if fault.code == "604":
+            return self._timeout(entry, fault)
+        return response
+
+    def _timeout(self, entry: AuditEntry, fault: CallFault) -> Response:
+        time.sleep(self.faults.current.timeout_delay_ms / 1000.0)
+        entry.errors = ("604",)
+        if fault.drop:
+            entry.action = entry.action or "fault:drop"
+            return Response(0, drop=True)
+        return Response.json(failure(self._ids.next(), "604"))
+
+    def _error(self, entry: AuditEntry, code: str, message: str | None = None) -> Response:
+        entry.errors = (code,)
+        if code in UNCOUNTED_CODES:
+            entry.counted = False
+        return Response.json(failure(self._ids.next(), code, message))
+
+    def _authenticate(self, req: Request) -> Token | str:
+        header = req.headers.get("authorization", "")
+        value = header[7:].strip() if header.lower().startswith("bearer ") else None
+        if value is None:
+            value = req.param("access_token")
+        return self.tokens.check(
+            value, self.clock.now(), self.faults.current.token_expire_every_calls
+        )
+
+    def _identity(self, req: Request) -> Response:
+        if req.param("grant_type") != "client_credentials":
+            return Response.json(
+                {"error": "invalid_request", "error_description": "Unsupported grant type"}, 400
+            )
+        now = self.clock.now()
+        token = self.tokens.issue(
+            req.param("client_id") or "", req.param("client_secret") or "", now
+        )
+        if token is None:
+            return Response.json(
+                {"error": "unauthorized", "error_description": "Bad client credentials"}, 401
+            )
+        return Response.json(
+            {
+                "access_token": token.value,
+                "token_type": "bearer",
+                "expires_in": max(0, int(token.expires_at - now)),
+                "scope": token.user_id,
+            }
+        )
