@@ -17,6 +17,7 @@ import boto3
 
 from local.event_sources import DrainReport, SqsPoller, scheduled_event
 from local.lambda_runtime import FunctionPool, FunctionSpec, Invocation, materialize
+from local.moto_server import SES_MESSAGES_PATH
 from local.processes import ServerProcess
 from local.stack import DeployedStack, deploy
 
@@ -232,9 +233,8 @@ class LocalWorld:
 
     def sent_emails(self) -> list[dict[str, Any]]:
         """Every e-mail the emulated SES accepted."""
-        data = _get_json(f"{self.aws_url}/moto-api/data.json")
-        ses = data.get("ses", {})
-        return [m for kind in ("Message", "RawMessage") for m in ses.get(kind, [])]
+        messages: list[dict[str, Any]] = _get_json(f"{self.aws_url}{SES_MESSAGES_PATH}")
+        return messages
 
     def marketo_audit(self) -> dict[str, Any]:
         audit: dict[str, Any] = _get_json(f"{self.marketo_url}/_sim/audit")
@@ -249,7 +249,9 @@ class LocalWorld:
         return {
             "stack": self.stack.name,
             "resources": sorted(
-                (r["LogicalResourceId"], r["ResourceType"], r["ResourceStatus"]) for r in resources
+                (r["LogicalResourceId"], r["ResourceType"], r["ResourceStatus"])
+                for r in resources
+                if r["LogicalResourceId"]
             ),
             "sync_queue_messages": self.queue_depth("SyncQueueUrl"),
             "dead_letter_messages": self.queue_depth("DeadLetterQueueUrl"),
