@@ -26,8 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     _step("starting the local world: moto server, the Marketo and LiveChat simulators")
     with LocalWorld(WorldOptions(chats=args.chats, seed=args.seed)) as world:
-        _show("endpoints", {"aws": world.aws_url, "marketo": world.marketo_url,
-                            "livechat": world.livechat_url})
+        _show(
+            "endpoints",
+            {"aws": world.aws_url, "marketo": world.marketo_url, "livechat": world.livechat_url},
+        )
         assert world.stack is not None
         _step(f"deployed template.yaml as stack {world.stack.name}")
         for key, value in sorted(world.stack.outputs.items()):
@@ -38,8 +40,15 @@ def main(argv: list[str] | None = None) -> int:
         _show("fetch seconds", round(fetched.seconds, 2))
         _step("the SQS event source mapping feeds the upload function")
         drained = world.drain_queue("UploadFunction")
-        _show("upload", {"invocations": drained.invocations, "messages": drained.messages,
-                         "deleted": drained.deleted, "failed": drained.failed})
+        _show(
+            "upload",
+            {
+                "invocations": drained.invocations,
+                "messages": drained.messages,
+                "deleted": drained.deleted,
+                "failed": drained.failed,
+            },
+        )
         for error in drained.errors[:5]:
             _show("upload error", error)
         _step("the daily schedule fires the digest function")
@@ -52,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in description.items():
             _show(key, value)
         audit = world.marketo_audit()
-        _show("marketo calls", {k: audit.get(k) for k in
-                                ("quota_used", "peak_calls_in_window", "peak_in_flight")})
+        _show(
+            "marketo calls",
+            {k: audit.get(k) for k in ("quota_used", "peak_calls_in_window", "peak_in_flight")},
+        )
         print(f"demo: seconds={time.monotonic() - started:.1f} logs={world.options.state_dir}/logs")
     return 0
 

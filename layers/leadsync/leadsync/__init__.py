@@ -1,0 +1,1 @@
+"""leadsync: brings LiveChat visitors into Marketo as leads, inside Marketo's limits."""

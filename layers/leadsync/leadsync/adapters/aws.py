@@ -1,0 +1,66 @@
+"""boto3 clients, created lazily once per process (boto3 honours AWS_ENDPOINT_URL itself)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sqs import SQSClient
+
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 15
+MAX_ATTEMPTS = 3
+
+AWS_ERRORS = (BotoCoreError, ClientError)
+
+
+def _config() -> Config:
+    from botocore.config import Config
+
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    )
+
+
+@cache
+def dynamodb() -> DynamoDBClient:
+    import boto3
+
+    return boto3.client("dynamodb", config=_config())
+
+
+@cache
+def sqs() -> SQSClient:
+    import boto3
+
+    return boto3.client("sqs", config=_config())
+
+
+@cache
+def sesv2() -> SESV2Client:
+    import boto3
+
+    return boto3.client("sesv2", config=_config())
+
+
+def reset_clients() -> None:
+    """Forget the cached clients (tests that move the endpoint or the credentials)."""
+    for factory in (dynamodb, sqs, sesv2):
+        factory.cache_clear()
+
+
+def error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error")
+        if isinstance(error, dict):
+            return str(error.get("Code", ""))
+    return ""

@@ -1,0 +1,62 @@
+"""SES v2: one e-mail with a text and an HTML part; refusals become project exceptions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from leadsync.adapters import aws
+from leadsync.adapters.aws import AWS_ERRORS
+from leadsync.errors import DependencyError, LeadsyncError, RateLimited
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2 import SESV2Client
+
+_THROTTLING = frozenset({"TooManyRequestsException", "LimitExceededException", "Throttling"})
+_PERMANENT = frozenset(
+    {
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "BadRequestException",
+        "NotFoundException",
+        "AccessDenied",
+        "AccessDeniedException",
+    }
+)
+
+
+def translate_error(exc: Exception, action: str) -> LeadsyncError:
+    """The one place where SES's errors become the project's exceptions."""
+    code = aws.error_code(exc)
+    message = f"SES {action} failed: {code or type(exc).__name__}"
+    if code in _THROTTLING:
+        return RateLimited(message, dependency="ses")
+    return DependencyError(message, dependency="ses", retryable=code not in _PERMANENT)
+
+
+class Mailer:
+    def __init__(self, sender: str, client: SESV2Client | None = None) -> None:
+        self._sender = sender
+        self._client = client or aws.sesv2()
+
+    def send(self, to: Sequence[str], subject: str, text: str, html: str) -> str:
+        """Send one message to `to`; return SES's message id."""
+        try:
+            answer = self._client.send_email(
+                FromEmailAddress=self._sender,
+                Destination={"ToAddresses": list(to)},
+                Content={
+                    "Simple": {
+                        "Subject": {"Data": subject, "Charset": "UTF-8"},
+                        "Body": {
+                            "Text": {"Data": text, "Charset": "UTF-8"},
+                            "Html": {"Data": html, "Charset": "UTF-8"},
+                        },
+                    }
+                },
+            )
+        except AWS_ERRORS as exc:
+            raise translate_error(exc, "SendEmail") from exc
+        return answer.get("MessageId", "")

@@ -1,0 +1,159 @@
+"""SQS: sending batches (every one acknowledged, or an exception) and reading queue depth."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from leadsync.adapters import aws
+from leadsync.adapters.aws import AWS_ERRORS
+from leadsync.batching import SQS_MAX_MESSAGE_BYTES
+from leadsync.errors import DependencyError, LeadsyncError, PermanentError, RateLimited
+from leadsync.messages import SyncBatch
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
+MAX_ENTRIES_PER_CALL = 10
+MAX_BYTES_PER_CALL = SQS_MAX_MESSAGE_BYTES
+MAX_ATTEMPTS = 4
+BACKOFF_SECONDS = 0.2
+_THROTTLING = frozenset(
+    {
+        "RequestThrottled",
+        "ThrottlingException",
+        "KmsThrottled",
+        "AWS.SimpleQueueService.RequestThrottled",
+    }
+)
+_PERMANENT = frozenset(
+    {
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+        "AccessDenied",
+        "AccessDeniedException",
+        "InvalidParameterValue",
+        "InvalidMessageContents",
+        "BatchRequestTooLong",
+        "AWS.SimpleQueueService.BatchRequestTooLong",
+        "TooManyEntriesInBatchRequest",
+    }
+)
+
+
+def translate_error(exc: Exception, action: str) -> LeadsyncError:
+    """The one place where SQS's errors become the project's exceptions."""
+    code = aws.error_code(exc)
+    message = f"SQS {action} failed: {code or type(exc).__name__}"
+    if code in _THROTTLING:
+        return RateLimited(message, dependency="sqs")
+    return DependencyError(message, dependency="sqs", retryable=code not in _PERMANENT)
+
+
+class SqsQueue:
+    def __init__(
+        self,
+        queue_url: str,
+        client: SQSClient | None = None,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._url = queue_url
+        self._client = client or aws.sqs()
+        self._attempts = max_attempts
+        self._sleep = sleep
+
+    def send_batches(self, batches: Sequence[SyncBatch]) -> int:
+        """Send every batch as one message; return how many, or raise (nothing is dropped)."""
+        return self.send_messages([(b.correlation_id, b.model_dump_json()) for b in batches])
+
+    def send_messages(self, messages: Sequence[tuple[str, str]]) -> int:
+        """Send (correlation id, body) pairs, at most 10 and 256 KiB per call."""
+        for chunk in _chunks(messages):
+            self._send_chunk(chunk)
+        return len(messages)
+
+    def approximate_depth(self) -> int:
+        """Messages waiting plus in flight (the dead-letter queue's size, for the digest)."""
+        try:
+            answer = self._client.get_queue_attributes(
+                QueueUrl=self._url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )
+        except AWS_ERRORS as exc:
+            raise translate_error(exc, "GetQueueAttributes") from exc
+        attributes = answer.get("Attributes", {})
+        return sum(
+            int(attributes.get(name, "0"))
+            for name in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+        )
+
+    def _send_chunk(self, chunk: list[tuple[str, str]]) -> None:
+        pending: dict[str, SendMessageBatchRequestEntryTypeDef] = {
+            str(index): {
+                "Id": str(index),
+                "MessageBody": body,
+                "MessageAttributes": {
+                    "correlation_id": {"DataType": "String", "StringValue": correlation_id},
+                },
+            }
+            for index, (correlation_id, body) in enumerate(chunk)
+        }
+        for attempt in range(self._attempts):
+            if attempt:
+                self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+            try:
+                answer = self._client.send_message_batch(
+                    QueueUrl=self._url, Entries=list(pending.values())
+                )
+            except AWS_ERRORS as exc:
+                error = translate_error(exc, "SendMessageBatch")
+                if not error.retryable or attempt + 1 == self._attempts:
+                    raise error from exc
+                continue
+            for done in answer.get("Successful", []):
+                pending.pop(done["Id"], None)
+            failed = answer.get("Failed", [])
+            sender_faults = [f for f in failed if f.get("SenderFault")]
+            if sender_faults:
+                codes = sorted({f.get("Code", "") for f in sender_faults})
+                raise PermanentError(
+                    f"SQS refused {len(sender_faults)} message(s): {', '.join(codes)}"
+                )
+            if not pending:
+                return
+        raise DependencyError(
+            f"SQS did not accept {len(pending)} message(s) after {self._attempts} attempts",
+            dependency="sqs",
+            retryable=True,
+        )
+
+
+def _size(correlation_id: str, body: str) -> int:
+    return len(body.encode()) + len("correlation_id") + len("String") + len(correlation_id)
+
+
+def _chunks(messages: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    chunks: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    size = 0
+    for message in messages:
+        message_size = _size(*message)
+        if message_size > MAX_BYTES_PER_CALL:
+            raise PermanentError(f"message of {message_size} bytes exceeds the SQS limit")
+        if current and (
+            len(current) == MAX_ENTRIES_PER_CALL or size + message_size > MAX_BYTES_PER_CALL
+        ):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(message)
+        size += message_size
+    if current:
+        chunks.append(current)
+    return chunks

@@ -1,0 +1,133 @@
+"""One environment model per function, validated once at cold start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Self, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from leadsync.errors import ConfigurationError
+from leadsync.sanitize import normalize_email
+
+
+def _addresses(value: object) -> list[str]:
+    if not isinstance(value, str):
+        raise ValueError("must be a comma-separated list of e-mail addresses")
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts:
+        raise ValueError("needs at least one e-mail address")
+    addresses = []
+    for part in parts:
+        address = normalize_email(part)
+        if address is None:
+            raise ValueError(f"not an e-mail address: {part!r}")
+        addresses.append(address)
+    return addresses
+
+
+def _address(value: object) -> str:
+    address = normalize_email(value)
+    if address is None:
+        raise ValueError("not an e-mail address")
+    return address
+
+
+class _Env(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """Read the model from environment variables named like its fields, upper-cased."""
+        source = os.environ if environ is None else environ
+        values = {
+            name.upper(): source[name.upper()]
+            for name in cls.model_fields
+            if name.upper() in source
+        }
+        try:
+            return cls.model_validate({name.lower(): value for name, value in values.items()})
+        except ValidationError as exc:
+            problems = []
+            for error in exc.errors():
+                name = ".".join(str(part) for part in error["loc"]).upper() or "environment"
+                problems.append(f"{name}: {error['msg']}")
+            raise ConfigurationError(
+                f"{cls.__name__}: invalid environment: " + "; ".join(problems)
+            ) from None
+
+
+class CommonEnv(_Env):
+    state_table: str = Field(min_length=1)
+    credentials_secret: str = Field(min_length=1)
+
+
+class MarketoLimits(_Env):
+    """Every destination limit is configuration; the defaults are Marketo's published ones."""
+
+    marketo_calls_per_window: int = Field(default=50, ge=1)
+    marketo_window_seconds: int = Field(default=20, ge=1)
+    marketo_max_in_flight: int = Field(default=5, ge=1)
+    marketo_daily_cap: int = Field(default=25_000, ge=1)
+    marketo_daily_quota: int = Field(default=50_000, ge=1)
+    marketo_quota_timezone: str = "America/Chicago"
+    marketo_records_per_call: int = Field(default=300, ge=1, le=300)
+    marketo_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    @field_validator("marketo_quota_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _cap_within_quota(self) -> Self:
+        if self.marketo_daily_cap > self.marketo_daily_quota:
+            raise ValueError("MARKETO_DAILY_CAP must not exceed MARKETO_DAILY_QUOTA")
+        return self
+
+
+class FetchEnv(CommonEnv, MarketoLimits):
+    sync_queue_url: str = Field(min_length=1)
+    fetch_overlap_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    fetch_max_window_hours: int = Field(default=24, ge=1)
+    fetch_start: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _window_beyond_overlap(self) -> Self:
+        if self.fetch_max_window_hours * 60 <= self.fetch_overlap_minutes:
+            raise ValueError("FETCH_MAX_WINDOW_HOURS must be longer than FETCH_OVERLAP_MINUTES")
+        return self
+
+
+class UploadEnv(CommonEnv, MarketoLimits):
+    pass
+
+
+class DigestEnv(CommonEnv):
+    dead_letter_queue_url: str = Field(min_length=1)
+    admin_email: Annotated[list[str], BeforeValidator(_addresses)]
+    sender_email: Annotated[str, BeforeValidator(_address)]
+    digest_send_all_clear: bool = False
+
+
+EnvT = TypeVar("EnvT", bound=_Env)
+
+
+def load(model: type[EnvT], environ: Mapping[str, str] | None = None) -> EnvT:
+    """Validate `model` from the environment; raise ConfigurationError naming every problem."""
+    return model.from_env(environ)

@@ -1,0 +1,66 @@
+"""What the error store keeps about one failure: enough to understand it and replay it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from leadsync.messages import SyncRecord
+from leadsync.models import IdList, Rejection
+
+
+class ErrorKind(StrEnum):
+    REJECTED = "rejected"  # a chat that could not become a visitor
+    UNDELIVERABLE = "undeliverable"  # a visitor that cannot be queued or written
+
+
+class ErrorEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ErrorKind
+    reason: str = Field(min_length=1, max_length=100)
+    detail: str = ""
+    chat_ids: IdList = Field(default_factory=list)
+    correlation_id: str | None = None
+    record: dict[str, Any] | None = None
+    first_failure_at: AwareDatetime
+    last_failure_at: AwareDatetime
+    key: str | None = None
+
+
+def from_rejection(
+    rejection: Rejection, *, at: datetime, correlation_id: str | None = None
+) -> ErrorEntry:
+    return ErrorEntry(
+        kind=ErrorKind.REJECTED,
+        reason=rejection.reason.value,
+        detail=rejection.detail,
+        chat_ids=[rejection.chat_id],
+        correlation_id=correlation_id,
+        record=rejection.model_dump(mode="json"),
+        first_failure_at=at,
+        last_failure_at=at,
+    )
+
+
+def from_record(
+    record: SyncRecord,
+    *,
+    reason: str,
+    detail: str,
+    at: datetime,
+    correlation_id: str | None = None,
+) -> ErrorEntry:
+    return ErrorEntry(
+        kind=ErrorKind.UNDELIVERABLE,
+        reason=reason,
+        detail=detail,
+        chat_ids=record.chat_ids,
+        correlation_id=correlation_id,
+        record=record.model_dump(mode="json"),
+        first_failure_at=at,
+        last_failure_at=at,
+    )

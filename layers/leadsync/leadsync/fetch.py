@@ -1,0 +1,131 @@
+"""The fetch: new LiveChat chats since the high-water mark → visitors → queued batches.
+
+The mark moves only after every batch is on the queue and every rejection is stored, so a
+failed run is simply read again by the next one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from leadsync.batching import BatchLimits, new_correlation_id, plan_batches
+from leadsync.clock import Clock, utc_now
+from leadsync.errors import ConditionFailed
+from leadsync.failures import from_record, from_rejection
+from leadsync.mapping.livechat_to_visitor import map_entries
+from leadsync.messages import record_for
+from leadsync.observability import get_logger
+from leadsync.ports import ArchiveSource, BatchSink, FetchState
+
+FIRST_RUN_LOOKBACK = timedelta(hours=1)
+SOURCE = "livechat"
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    limits: BatchLimits
+    overlap: timedelta = timedelta(minutes=10)
+    max_window: timedelta = timedelta(hours=24)
+    first_start: datetime | None = None
+
+
+class FetchSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    since: AwareDatetime
+    until: AwareDatetime
+    entries: int = 0
+    chats: int = 0
+    visitors: int = 0
+    rejected: int = 0
+    messages: int = 0
+    records: int = 0
+    oversized: int = 0
+    mark_advanced: bool = False
+
+
+def fetch_window(
+    mark: datetime | None, now: datetime, settings: FetchSettings
+) -> tuple[datetime, datetime]:
+    """(since, until]: from the mark minus the overlap, at most `max_window` long."""
+    if mark is None:
+        since = settings.first_start or now - FIRST_RUN_LOOKBACK
+    else:
+        since = mark - settings.overlap
+    return since, min(now, since + settings.max_window)
+
+
+def run(
+    *,
+    source: ArchiveSource,
+    state: FetchState,
+    queue: BatchSink,
+    settings: FetchSettings,
+    now: Clock = utc_now,
+) -> FetchSummary:
+    logger = get_logger()
+    run_id = new_correlation_id()
+    started = now()
+    mark = state.get_high_water_mark(SOURCE)
+    since, until = fetch_window(mark, started, settings)
+    if until <= since or (mark is not None and until <= mark):
+        logger.warning(
+            "high-water mark is ahead of the clock; nothing to fetch",
+            extra={"run_id": run_id, "mark": mark.isoformat() if mark else None},
+        )
+        return FetchSummary(run_id=run_id, since=since, until=until)
+
+    entries = list(source.list_archives(since, until))
+    mapped = map_entries(entries)
+    plan = plan_batches(
+        [record_for(visitor) for visitor in mapped.visitors], settings.limits, created_at=started
+    )
+    errors = [from_rejection(r, at=started, correlation_id=run_id) for r in mapped.rejections]
+    errors += [
+        from_record(
+            record,
+            reason="record_too_large",
+            detail="visitor does not fit in one message",
+            at=started,
+            correlation_id=run_id,
+        )
+        for record in plan.oversized
+    ]
+    state.record_errors(errors)
+    messages = queue.send_batches(plan.batches)
+
+    advanced = True
+    try:
+        state.put_high_water_mark(until, SOURCE)
+    except ConditionFailed:
+        advanced = False
+        logger.warning("a newer high-water mark is already stored", extra={"run_id": run_id})
+
+    summary = FetchSummary(
+        run_id=run_id,
+        since=since,
+        until=until,
+        entries=len(entries),
+        chats=mapped.chats,
+        visitors=len(mapped.visitors),
+        rejected=len(mapped.rejections),
+        messages=messages,
+        records=plan.records,
+        oversized=len(plan.oversized),
+        mark_advanced=advanced,
+    )
+    reasons = Counter(rejection.reason.value for rejection in mapped.rejections)
+    logger.info(
+        "fetch done",
+        extra={
+            **summary.model_dump(mode="json"),
+            "rejections": dict(reasons),
+            "correlation_ids": [b.correlation_id for b in plan.batches],
+        },
+    )
+    return summary

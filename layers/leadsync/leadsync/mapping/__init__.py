@@ -1,0 +1,1 @@
+"""Pure mappings between source objects and the canonical model."""

@@ -1,0 +1,102 @@
+"""The canonical model: what every source maps into and every destination maps out of."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from leadsync.sanitize import MAX_DETAIL_LENGTH, MAX_TEXT_LENGTH, clean_text, normalize_email
+
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 100
+MAX_ID_LENGTH = 128
+
+
+def _text(value: object) -> str | None:
+    return clean_text(value, MAX_TEXT_LENGTH)
+
+
+def _detail(value: object) -> str:
+    return clean_text(value, MAX_DETAIL_LENGTH) or ""
+
+
+def _ids(value: object) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise ValueError("must be a list of ids")
+    cleaned = {clean_text(item, MAX_ID_LENGTH) for item in value}
+    return sorted(item for item in cleaned if item)
+
+
+def _tags(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise ValueError("must be a list of tags")
+    cleaned = {clean_text(item, MAX_TAG_LENGTH) for item in value}
+    return sorted(item for item in cleaned if item)[:MAX_TAGS]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
+Text = Annotated[str | None, BeforeValidator(_text)]
+IdList = Annotated[list[str], BeforeValidator(_ids)]
+TagList = Annotated[list[str], BeforeValidator(_tags)]
+
+
+class Visitor(BaseModel):
+    """One person who chatted, keyed by e-mail; every text value cleaned on the way in."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    email: str
+    first_name: Text = None
+    last_name: Text = None
+    phone: Text = None
+    country: Text = None
+    region: Text = None
+    city: Text = None
+    timezone: Text = None
+    first_chat_at: AwareDatetime | None = None
+    last_chat_at: AwareDatetime | None = None
+    chat_count: int = Field(default=1, ge=0)
+    referrer: Text = None
+    landing_page: Text = None
+    tags: TagList = Field(default_factory=list)
+    chat_ids: IdList = Field(default_factory=list)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> str:
+        email = normalize_email(value)
+        if email is None:
+            raise ValueError("not a valid e-mail address")
+        return email
+
+    @field_validator("first_chat_at", "last_chat_at")
+    @classmethod
+    def _times(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
+
+class RejectionReason(StrEnum):
+    MISSING_EMAIL = "missing_email"
+    INVALID_EMAIL = "invalid_email"
+    NO_CUSTOMER = "no_customer"
+    MALFORMED_CHAT = "malformed_chat"
+    RECORD_TOO_LARGE = "record_too_large"
+
+
+class Rejection(BaseModel):
+    """A chat that could not become a visitor, with enough to understand and replay it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chat_id: Annotated[str, BeforeValidator(lambda v: clean_text(v, MAX_ID_LENGTH) or "unknown")]
+    reason: RejectionReason
+    detail: Annotated[str, BeforeValidator(_detail)] = ""
+    value: Text = None

@@ -1,0 +1,132 @@
+"""LiveChat Agent Chat API client: the archives of a time window, every page of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from leadsync.clock import as_utc
+from leadsync.errors import RateLimited, SourceError
+
+API_VERSION = "v3.6"
+DEFAULT_API_URL = "https://api.livechatinc.com"
+PAGE_SIZE = 100
+CONNECT_TIMEOUT_SECONDS = 5.0
+READ_TIMEOUT_SECONDS = 20.0
+
+Chat = dict[str, Any]
+
+
+def filter_time(moment: datetime) -> str:
+    """RFC 3339 with microseconds and a numeric offset, as `filters.from/to` require."""
+    return as_utc(moment).isoformat(timespec="microseconds")
+
+
+class LiveChatClient:
+    """One requests Session, HTTP Basic auth (account id : token), a timeout on every call."""
+
+    def __init__(
+        self,
+        account_id: str,
+        token: str,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        if not 1 <= page_size <= 100:
+            raise ValueError("page_size must be within 1..100")
+        self._url = f"{api_url.rstrip('/')}/{API_VERSION}/agent/action/"
+        self._session = session or requests.Session()
+        self._session.auth = (account_id, token)
+        self._session.headers.update({"Content-Type": "application/json"})
+        self._timeout = timeout
+        self._page_size = page_size
+
+    def close(self) -> None:
+        self._session.close()
+
+    def list_archives(self, since: datetime, until: datetime) -> Iterator[Chat]:
+        """Every archive entry (one per thread) created in [since, until], oldest first."""
+        body: dict[str, Any] = {
+            "filters": {"from": filter_time(since), "to": filter_time(until)},
+            "limit": self._page_size,
+            "sort_order": "asc",
+        }
+        seen_pages: set[str] = set()
+        while True:
+            page = self._call("list_archives", body)
+            chats = page.get("chats")
+            if not isinstance(chats, list):
+                raise SourceError(
+                    "LiveChat list_archives answer has no `chats` list", retryable=True
+                )
+            yield from chats
+            next_page = page.get("next_page_id")
+            if not next_page or not chats:
+                return
+            if not isinstance(next_page, str) or next_page in seen_pages:
+                raise SourceError("LiveChat returned a page id already read", retryable=True)
+            seen_pages.add(next_page)
+            body = {"page_id": next_page}
+
+    def _call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = self._session.post(self._url + action, json=body, timeout=self._timeout)
+        except requests.Timeout as exc:
+            raise SourceError(f"LiveChat {action} timed out", retryable=True) from exc
+        except requests.RequestException as exc:
+            raise SourceError(
+                f"LiveChat {action} failed: {type(exc).__name__}", retryable=True
+            ) from exc
+        if response.status_code != 200:
+            raise translate_error(action, response)
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise SourceError(f"LiveChat {action} answered non-JSON", retryable=True) from exc
+        if not isinstance(payload, dict):
+            raise SourceError(f"LiveChat {action} answered a non-object", retryable=True)
+        return payload
+
+
+def translate_error(action: str, response: requests.Response) -> SourceError | RateLimited:
+    """The one place where LiveChat's HTTP and API errors become the project's exceptions."""
+    status = response.status_code
+    error_type, message = _error_body(response)
+    text = f"LiveChat {action}: HTTP {status} {error_type or ''} {message}".strip()
+    if status == 429 or error_type == "too_many_requests":
+        return RateLimited(text, dependency="livechat", retry_after=_retry_after(response))
+    if status in (401, 403) or error_type in ("authentication", "authorization"):
+        return SourceError(text, retryable=False)
+    if status >= 500 or error_type == "internal":
+        return SourceError(text, retryable=True)
+    return SourceError(text, retryable=False)
+
+
+def _error_body(response: requests.Response) -> tuple[str | None, str]:
+    try:
+        payload = response.json()
+    except ValueError:
+        return None, ""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
+        return None, ""
+    error_type = error.get("type")
+    message = error.get("message")
+    return (
+        error_type if isinstance(error_type, str) else None,
+        message[:200] if isinstance(message, str) else "",
+    )
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,183 @@
+"""Each handler invoked with its events/ sample, against moto and the LiveChat simulator."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+
+from leadsync.adapters.state import StateStore
+from leadsync.errors import DependencyError, InvalidEvent
+from leadsync.failures import from_rejection
+from leadsync.mapping.livechat_to_visitor import map_entries
+from leadsync.models import Rejection, RejectionReason
+from local.simulators.livechat.data import GenerationParams
+from local.simulators.livechat.server import DEFAULT_TOKEN, LiveChatSimulator
+from tests.support.handlers import event, load_handler
+from tests.support.lambda_context import FakeLambdaContext
+from tests.unit.test_secrets import SECRET
+
+pytestmark = pytest.mark.integration
+START = datetime(2026, 1, 1, tzinfo=UTC)
+END = datetime(2026, 1, 2, tzinfo=UTC)
+LIMITS = {
+    "MARKETO_CALLS_PER_WINDOW": "50",
+    "MARKETO_WINDOW_SECONDS": "20",
+    "MARKETO_MAX_IN_FLIGHT": "5",
+    "MARKETO_DAILY_CAP": "25000",
+    "MARKETO_DAILY_QUOTA": "50000",
+    "MARKETO_QUOTA_TIMEZONE": "America/Chicago",
+    "MARKETO_RECORDS_PER_CALL": "50",
+    "MARKETO_MAX_BODY_BYTES": "1048576",
+}
+
+
+def _handler(name: str) -> ModuleType:
+    module = load_handler(name)
+    module.environment.cache_clear()
+    return module
+
+
+@pytest.fixture
+def simulator() -> Iterator[LiveChatSimulator]:
+    with LiveChatSimulator(GenerationParams(chats=200, start=START, end=END, seed=3)) as sim:
+        yield sim
+
+
+@pytest.fixture
+def secret(simulator: LiveChatSimulator) -> str:
+    name = f"leadsync-{uuid.uuid4().hex[:8]}/credentials"
+    value = {
+        **SECRET,
+        "livechat_account_id": simulator.account_id,
+        "livechat_token": DEFAULT_TOKEN,
+        "livechat_api_url": simulator.base_url,
+    }
+    boto3.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(value))
+    return name
+
+
+def _received(url: str) -> list[dict[str, Any]]:
+    client = boto3.client("sqs")
+    bodies: list[dict[str, Any]] = []
+    while messages := client.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        bodies.extend(json.loads(m["Body"]) for m in messages)
+    return bodies
+
+
+def test_fetch_handler_queues_every_visitor_and_moves_the_mark(
+    monkeypatch: pytest.MonkeyPatch,
+    simulator: LiveChatSimulator,
+    secret: str,
+    state_table: str,
+    queues: dict[str, str],
+    lambda_context: FakeLambdaContext,
+) -> None:
+    for key, value in {
+        **LIMITS,
+        "STATE_TABLE": state_table,
+        "CREDENTIALS_SECRET": secret,
+        "SYNC_QUEUE_URL": queues["sync"],
+        "FETCH_OVERLAP_MINUTES": "10",
+        "FETCH_START": START.isoformat(),
+    }.items():
+        monkeypatch.setenv(key, value)
+    summary = _handler("fetch").handler(event("fetch_schedule.json"), lambda_context)
+
+    entries = [
+        {**{k: v for k, v in chat.items() if k != "threads"}, "thread": t}
+        for chat in simulator.all_chats()
+        for t in chat["threads"]
+    ]
+    expected = map_entries(entries)
+    assert summary["until"] == "2026-01-02T00:00:00Z"
+    assert summary["visitors"] == len(expected.visitors) > 0
+    assert summary["rejected"] == len(expected.rejections) > 0
+    assert summary["mark_advanced"] is True
+
+    batches = _received(queues["sync"])
+    assert len(batches) == summary["messages"]
+    assert all(len(b["records"]) <= 50 for b in batches)
+    emails = sorted(r["visitor"]["email"] for b in batches for r in b["records"])
+    assert emails == sorted(v.email for v in expected.visitors)
+    store = StateStore(state_table)
+    assert store.get_high_water_mark() == END
+    assert len(store.errors_between(None, datetime.now(UTC))) == summary["rejected"]
+
+
+def test_fetch_handler_refuses_other_events(lambda_context: FakeLambdaContext) -> None:
+    with pytest.raises(InvalidEvent):
+        _handler("fetch").handler(event("upload_sqs.json"), lambda_context)
+
+
+def test_upload_handler_reports_only_the_failed_record(
+    monkeypatch: pytest.MonkeyPatch, lambda_context: FakeLambdaContext
+) -> None:
+    monkeypatch.setenv("STATE_TABLE", "state")
+    monkeypatch.setenv("CREDENTIALS_SECRET", "leadsync/credentials")
+    sample = event("upload_sqs.json")
+    records: list[dict[str, Any]] = sample["Records"]  # type: ignore[assignment]
+    poison = {**records[0], "messageId": "poison-1", "body": "not json"}
+    wrong = {**records[0], "messageId": "poison-2", "body": '{"records": []}'}
+    response = _handler("upload").handler({"Records": [records[0], poison, wrong]}, lambda_context)
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": "poison-1"}, {"itemIdentifier": "poison-2"}]
+    }
+    assert _handler("upload").handler(sample, lambda_context) == {"batchItemFailures": []}
+
+
+def _digest_env(
+    monkeypatch: pytest.MonkeyPatch, state_table: str, queues: dict[str, str], sender: str
+) -> None:
+    for key, value in {
+        "STATE_TABLE": state_table,
+        "CREDENTIALS_SECRET": "unused",
+        "DEAD_LETTER_QUEUE_URL": queues["dlq"],
+        "ADMIN_EMAIL": "admin@example.com,ops@example.com",
+        "SENDER_EMAIL": sender,
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
+def _seed_error(state_table: str) -> None:
+    rejection = Rejection(chat_id="C1", reason=RejectionReason.INVALID_EMAIL, value="x@y")
+    StateStore(state_table).record_error(from_rejection(rejection, at=datetime.now(UTC)))
+
+
+def test_digest_handler_mails_then_moves_the_watermark(
+    monkeypatch: pytest.MonkeyPatch,
+    state_table: str,
+    queues: dict[str, str],
+    lambda_context: FakeLambdaContext,
+) -> None:
+    sender = f"leadsync-{uuid.uuid4().hex[:8]}@example.com"
+    boto3.client("sesv2").create_email_identity(EmailIdentity=sender)
+    _digest_env(monkeypatch, state_table, queues, sender)
+    _seed_error(state_table)
+    boto3.client("sqs").send_message(QueueUrl=queues["dlq"], MessageBody="poison")
+
+    summary = _handler("digest").handler(event("digest_schedule.json"), lambda_context)
+    assert summary["sent"] is True
+    assert (summary["errors"], summary["dead_letters"]) == (1, 1)
+    assert StateStore(state_table).get_digest_watermark() is not None
+
+
+def test_digest_handler_marks_nothing_when_ses_refuses(
+    monkeypatch: pytest.MonkeyPatch,
+    state_table: str,
+    queues: dict[str, str],
+    lambda_context: FakeLambdaContext,
+) -> None:
+    _digest_env(monkeypatch, state_table, queues, "unverified@example.com")
+    _seed_error(state_table)
+    with pytest.raises(DependencyError):
+        _handler("digest").handler(event("digest_schedule.json"), lambda_context)
+    assert StateStore(state_table).get_digest_watermark() is None

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites (moto resources from template.yaml, Lambda stand-ins)."""

@@ -1,0 +1,95 @@
+"""LiveChat list_archives entries for tests: one entry per thread, as the API returns them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def customer(
+    *,
+    email: str | None = "jane.doe@example.com",
+    name: str | None = "Jane Doe",
+    phone: str | None = None,
+    geo: dict[str, Any] | None = None,
+    referrer: str | None = "https://www.google.com/",
+    pages: list[str] | None = None,
+    user_id: str = "cust-1",
+) -> dict[str, Any]:
+    visit: dict[str, Any] = {
+        "started_at": "2026-01-15T11:59:00.000000Z",
+        "ip": "203.0.113.7",
+        "last_pages": [
+            {"opened_at": "2026-01-15T11:59:30.000000Z", "url": url, "title": "Page"}
+            for url in (pages if pages is not None else ["https://shop.example.com/pricing"])
+        ],
+        "geolocation": geo
+        if geo is not None
+        else {
+            "country": "Poland",
+            "country_code": "PL",
+            "region": "Mazowieckie",
+            "city": "Warsaw",
+            "timezone": "Europe/Warsaw",
+        },
+    }
+    if referrer is not None:
+        visit["referrer"] = referrer
+    user: dict[str, Any] = {"id": user_id, "type": "customer", "visit": visit}
+    if email is not None:
+        user["email"] = email
+    if name is not None:
+        user["name"] = name
+    if phone is not None:
+        user["phone_number"] = phone
+    return user
+
+
+AGENT = {
+    "id": "alice0@support.example.com",
+    "type": "agent",
+    "name": "Alice Agent",
+    "email": "alice0@support.example.com",
+}
+
+
+def form(*fields: tuple[str, Any], author: str = "cust-1") -> dict[str, Any]:
+    return {
+        "id": "form-1",
+        "created_at": "2026-01-15T12:00:01.000000Z",
+        "type": "filled_form",
+        "form_type": "prechat",
+        "author_id": author,
+        "fields": [
+            {"id": str(index), "type": kind, "label": kind, "answer": answer}
+            for index, (kind, answer) in enumerate(fields)
+        ],
+    }
+
+
+def thread(
+    thread_id: str = "T1",
+    created_at: str = "2026-01-15T12:00:00.000000Z",
+    *,
+    events: list[dict[str, Any]] | None = None,
+    tags: list[Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": thread_id,
+        "created_at": created_at,
+        "active": False,
+        "events": events or [],
+        "tags": tags or [],
+    }
+
+
+def entry(
+    chat_id: str = "C1",
+    *,
+    user: dict[str, Any] | None = None,
+    thread_: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": chat_id,
+        "users": [user if user is not None else customer(), dict(AGENT)],
+        "thread": thread_ if thread_ is not None else thread(),
+    }

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadsync.errors import InvalidEvent
+from leadsync.events import parse_scheduled_event
+from leadsync.upload import parse_batch
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+@pytest.mark.parametrize("name", ["fetch_schedule.json", "digest_schedule.json"])
+def test_schedule_samples_parse(name: str) -> None:
+    event = parse_scheduled_event(json.loads((EVENTS / name).read_text()))
+    assert event.detail_type == "Scheduled Event"
+    assert event.source == "aws.events"
+
+
+def test_upload_sample_holds_valid_batches_without_real_addresses() -> None:
+    event = json.loads((EVENTS / "upload_sqs.json").read_text())
+    for record in event["Records"]:
+        batch = parse_batch(record["body"])
+        for item in batch.records:
+            assert item.visitor.email.endswith(("@example.com", "@example.org"))
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        {"Records": []},
+        {
+            "detail-type": "Object Created",
+            "source": "aws.s3",
+            "id": "1",
+            "account": "1",
+            "time": "2026-01-15T13:00:00Z",
+            "region": "us-east-1",
+        },
+        "not an event",
+    ],
+)
+def test_anything_else_is_refused(event: Any) -> None:
+    with pytest.raises(InvalidEvent, match="Scheduled Event"):
+        parse_scheduled_event(event)
