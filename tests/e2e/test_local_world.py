@@ -1,0 +1,118 @@
+"""The local world as `make demo` runs it: the stack in moto, the simulators, the functions
+driven by their schedule and their SQS event source mapping."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.world import LocalWorld, WorldOptions
+
+pytestmark = pytest.mark.e2e
+
+CHATS = 120
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - loopback only
+        return json.loads(answer.read())
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWorld]:
+    state = tmp_path_factory.mktemp("world")
+    with LocalWorld(WorldOptions(chats=CHATS, seed=11, state_dir=state)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def fetched(world: LocalWorld) -> dict[str, Any]:
+    result: dict[str, Any] = world.fire_schedule("FetchFunction").result
+    return result
+
+
+def test_the_stack_exists_as_the_template_says(world: LocalWorld) -> None:
+    described = world.describe()
+    kinds = {logical: kind for logical, kind, _ in described["resources"]}
+    assert {kinds["FetchFunction"], kinds["UploadFunction"], kinds["DigestFunction"]} == {
+        "AWS::Lambda::Function"
+    }
+    assert kinds["SyncQueue"] == kinds["DeadLetterQueue"] == "AWS::SQS::Queue"
+    assert kinds["StateTable"] == "AWS::DynamoDB::Table"
+    assert all(status == "CREATE_COMPLETE" for _, _, status in described["resources"])
+
+
+def test_the_schedule_fetches_every_chat_of_the_window(
+    world: LocalWorld, fetched: dict[str, Any]
+) -> None:
+    chats = _get(f"{world.livechat_url}/_sim/chats?limit=100000")["chats"]
+    assert fetched["chats"] == len(chats) == CHATS
+    assert fetched["entries"] == sum(len(chat["threads"]) for chat in chats)
+    assert fetched["visitors"] > 0
+    assert fetched["mark_advanced"] is True
+    assert fetched["messages"] >= 1
+    assert world.queue_depth("SyncQueueUrl") == fetched["messages"]
+
+
+def test_rejected_chats_are_kept_in_the_error_store(
+    world: LocalWorld, fetched: dict[str, Any]
+) -> None:
+    assert world.stack is not None
+    table = world.stack.outputs["StateTableName"]
+    items = world.client("dynamodb").scan(TableName=table)["Items"]
+    errors = [item for item in items if item["pk"]["S"].startswith("error#")]
+    assert fetched["rejected"] > 0
+    assert len(errors) == fetched["rejected"]
+    assert all(item["chat_ids"]["L"] and item["reason"]["S"] for item in errors)
+
+
+def test_the_event_source_mapping_feeds_upload_and_empties_the_queue(
+    world: LocalWorld, fetched: dict[str, Any]
+) -> None:
+    report = world.drain_queue("UploadFunction")
+    assert report.errors == []
+    assert report.messages == report.deleted == fetched["messages"]
+    assert world.queue_depth("SyncQueueUrl") == 0
+    assert world.queue_depth("DeadLetterQueueUrl") == 0
+
+
+def test_a_broken_message_fails_alone_and_is_not_lost(world: LocalWorld) -> None:
+    assert world.stack is not None
+    sqs = world.client("sqs")
+    queue = world.stack.outputs["SyncQueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="this is not a batch")
+    valid = Path("events/upload_sqs.json").read_text(encoding="utf-8")
+    sqs.send_message(QueueUrl=queue, MessageBody=json.loads(valid)["Records"][0]["body"])
+    report = world.drain_queue("UploadFunction")
+    assert report.messages == 2
+    assert report.deleted == 1
+    assert report.failed == 1
+    # The failed message stays in the queue, invisible until its visibility timeout ends.
+    assert world.queue_depth("SyncQueueUrl") == 1
+
+
+def test_the_daily_schedule_mails_the_digest_through_ses(
+    world: LocalWorld, fetched: dict[str, Any]
+) -> None:
+    result = world.fire_schedule("DigestFunction").result
+    assert result["sent"] is True
+    assert result["errors"] > 0
+    mails = world.sent_emails()
+    assert len(mails) == 1
+    mail = mails[0]
+    assert mail["source"] == "leadsync@example.com"
+    assert "admin@example.com" in json.dumps(mail["destinations"])
+    assert str(result["errors"]) in (mail["subject"] or "")
+
+
+def test_the_next_run_starts_from_the_high_water_mark(
+    world: LocalWorld, fetched: dict[str, Any]
+) -> None:
+    again = world.fire_schedule("FetchFunction").result
+    assert again["since"] > fetched["since"]
+    assert again["mark_advanced"] is True
