@@ -54,6 +54,15 @@ def main(argv: list[str] | None = None) -> int:
         _step("the daily schedule fires the digest function")
         digest = world.fire_schedule("DigestFunction")
         _show("digest returned", digest.result)
+        outbox = world.options.state_dir / "outbox"
+        outbox.mkdir(parents=True, exist_ok=True)
+        for mail in world.sent_emails():
+            path = outbox / f"{mail['id']}.html"
+            path.write_text(mail["body"] or "", encoding="utf-8")
+            _show(
+                "mail SES accepted",
+                {"to": mail["destinations"], "subject": mail["subject"], "file": str(path)},
+            )
         _step("what exists now")
         description = world.describe()
         for resource in description.pop("resources"):
