@@ -1,0 +1,58 @@
+"""The one Marketo client leadsync uses, its configuration, results and exceptions."""
+
+from leadsync.marketo.client import MarketoClient
+from leadsync.marketo.config import MarketoClientConfig, MarketoEndpoints
+from leadsync.marketo.errors import (
+    MarketoAccessDenied,
+    MarketoBadResponse,
+    MarketoBodyTooLarge,
+    MarketoBulkBusy,
+    MarketoConcurrencyLimited,
+    MarketoCredentialsError,
+    MarketoError,
+    MarketoNoAnswer,
+    MarketoPermanent,
+    MarketoQuotaExhausted,
+    MarketoRateLimited,
+    MarketoRetryable,
+    MarketoTokenRejected,
+    MarketoUriTooLong,
+)
+from leadsync.marketo.models import (
+    LOCAL_RECORD_TOO_LARGE,
+    Envelope,
+    ErrorStats,
+    ImportJob,
+    Lead,
+    Reason,
+    RecordResult,
+    Usage,
+)
+
+__all__ = [
+    "LOCAL_RECORD_TOO_LARGE",
+    "Envelope",
+    "ErrorStats",
+    "ImportJob",
+    "Lead",
+    "MarketoAccessDenied",
+    "MarketoBadResponse",
+    "MarketoBodyTooLarge",
+    "MarketoBulkBusy",
+    "MarketoClient",
+    "MarketoClientConfig",
+    "MarketoConcurrencyLimited",
+    "MarketoCredentialsError",
+    "MarketoEndpoints",
+    "MarketoError",
+    "MarketoNoAnswer",
+    "MarketoPermanent",
+    "MarketoQuotaExhausted",
+    "MarketoRateLimited",
+    "MarketoRetryable",
+    "MarketoTokenRejected",
+    "MarketoUriTooLong",
+    "Reason",
+    "RecordResult",
+    "Usage",
+]
