@@ -10,7 +10,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 PIP_FLAGS := --quiet --disable-pip-version-check
 CODE := layers/leadsync functions local tests benchmarks
 
-.PHONY: demo test lint typecheck cfn-lint validate build pytest bench-simulator clean
+.PHONY: demo test lint typecheck cfn-lint validate build pytest bench-simulator bench-limiter clean
 
 $(VENV)/.installed: requirements-dev.txt layers/leadsync/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ pytest: $(VENV)/.installed
 
 bench-simulator: $(VENV)/.installed
 	$(PY) benchmarks/marketo_sim_throughput.py
+
+bench-limiter: $(VENV)/.installed
+	$(PY) benchmarks/limiter_bench.py $(ARGS)
 
 clean:
 	rm -rf .aws-sam .local .mypy_cache .pytest_cache .ruff_cache

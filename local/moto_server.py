@@ -47,11 +47,18 @@ def _sent_messages() -> list[dict[str, Any]]:
 
 
 def application(dispatcher: DomainDispatcherApplication) -> Callable[..., Iterable[bytes]]:
+    # DynamoDB applies each request atomically (a conditional write is checked and applied
+    # as one step); moto's threaded server does not, so its DynamoDB requests take turns.
+    dynamodb_turn = threading.Lock()
+
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == SES_MESSAGES_PATH:
             body = json.dumps(_sent_messages(), default=str).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with dynamodb_turn:
+                return list(dispatcher(environ, start_response))
         result: Iterable[bytes] = dispatcher(environ, start_response)
         return result
 
