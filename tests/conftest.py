@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,13 +13,6 @@ from tests.support.lambda_context import FakeLambdaContext
 from tests.support.template import create_queue_from_template, create_table_from_template
 
 REGION = "us-east-1"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _forget_cached_clients() -> None:
@@ -32,14 +25,15 @@ def _forget_cached_clients() -> None:
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    """moto on loopback; AWS_ENDPOINT_URL, region and fake credentials point everything at it."""
-    from moto.server import ThreadedMotoServer
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto on loopback, the same server the local world runs; AWS_ENDPOINT_URL, region and
+    fake credentials point everything at it."""
+    from local.processes import ServerProcess
 
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    root = Path(__file__).resolve().parents[1]
+    server = ServerProcess("moto", ["-m", "local.moto_server"], log, root)
+    url = server.url
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL", url)
         patch.setenv("AWS_DEFAULT_REGION", REGION)
