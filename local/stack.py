@@ -92,6 +92,8 @@ def to_cloudformation(
     except InvalidDocumentException as exc:
         messages = "; ".join(str(cause) for cause in exc.causes)
         raise ValueError(f"template.yaml is not a valid SAM template: {messages}") from exc
+    finally:
+        translator.metrics.publish()  # they go nowhere; publishing only clears them
     return transformed
 
 
