@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from leadsync.errors import DependencyError, LeadsyncError, RateLimited
+
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -64,3 +66,21 @@ def error_code(exc: BaseException) -> str:
         if isinstance(error, dict):
             return str(error.get("Code", ""))
     return ""
+
+
+def classify(
+    exc: BaseException,
+    *,
+    service: str,
+    action: str,
+    throttling: frozenset[str],
+    permanent: frozenset[str],
+) -> LeadsyncError:
+    """A client error as the project's exception: throttling waits, permanent codes stop,
+    anything else may be retried. Each adapter's translate_error names its own codes."""
+    code = error_code(exc)
+    message = f"{service.upper()} {action} failed: {code or type(exc).__name__}"
+    dependency = service.lower()
+    if code in throttling:
+        return RateLimited(message, dependency=dependency)
+    return DependencyError(message, dependency=dependency, retryable=code not in permanent)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.errors import DependencyError, LeadsyncError, RateLimited
+from leadsync.errors import LeadsyncError
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -29,11 +29,9 @@ _PERMANENT = frozenset(
 
 def translate_error(exc: Exception, action: str) -> LeadsyncError:
     """The one place where SES's errors become the project's exceptions."""
-    code = aws.error_code(exc)
-    message = f"SES {action} failed: {code or type(exc).__name__}"
-    if code in _THROTTLING:
-        return RateLimited(message, dependency="ses")
-    return DependencyError(message, dependency="ses", retryable=code not in _PERMANENT)
+    return aws.classify(
+        exc, service="SES", action=action, throttling=_THROTTLING, permanent=_PERMANENT
+    )
 
 
 class Mailer:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.batching import SQS_MAX_MESSAGE_BYTES
-from leadsync.errors import DependencyError, LeadsyncError, PermanentError, RateLimited
+from leadsync.errors import DependencyError, LeadsyncError, PermanentError
 from leadsync.messages import SyncBatch
 
 if TYPE_CHECKING:
@@ -45,11 +45,9 @@ _PERMANENT = frozenset(
 
 def translate_error(exc: Exception, action: str) -> LeadsyncError:
     """The one place where SQS's errors become the project's exceptions."""
-    code = aws.error_code(exc)
-    message = f"SQS {action} failed: {code or type(exc).__name__}"
-    if code in _THROTTLING:
-        return RateLimited(message, dependency="sqs")
-    return DependencyError(message, dependency="sqs", retryable=code not in _PERMANENT)
+    return aws.classify(
+        exc, service="SQS", action=action, throttling=_THROTTLING, permanent=_PERMANENT
+    )
 
 
 class SqsQueue:
