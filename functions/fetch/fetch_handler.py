@@ -1,4 +1,4 @@
-"""Hourly fetch: LiveChat chats since the high-water mark, queued for upload."""
+"""Hourly fetch: LiveChat chats since the high-water mark, diffed against Marketo, queued."""
 
 from __future__ import annotations
 
@@ -11,19 +11,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadsync import fetch
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
+from leadsync.adapters.stats import DailyStats
 from leadsync.batching import BatchLimits
 from leadsync.config import FetchEnv, load
 from leadsync.events import parse_scheduled_event
+from leadsync.fieldmap import default_field_map
 from leadsync.observability import get_logger
 from leadsync.secrets import load_credentials
 from leadsync.sources.livechat import LiveChatClient
+from leadsync.wiring import InvocationDeadline, marketo_client
 
 logger = get_logger()
+deadline = InvocationDeadline()
 
 
 @cache
 def environment() -> FetchEnv:
-    return load(FetchEnv)
+    env = load(FetchEnv)
+    default_field_map()  # a broken field map fails the cold start, before any call
+    return env
 
 
 def settings(env: FetchEnv) -> fetch.FetchSettings:
@@ -32,6 +38,7 @@ def settings(env: FetchEnv) -> fetch.FetchSettings:
         overlap=timedelta(minutes=env.fetch_overlap_minutes),
         max_window=timedelta(hours=env.fetch_max_window_hours),
         first_start=env.fetch_start,
+        field_map=default_field_map(),
     )
 
 
@@ -39,6 +46,7 @@ def settings(env: FetchEnv) -> fetch.FetchSettings:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     scheduled = parse_scheduled_event(event)
     env = environment()
+    deadline.start(context)
     logger.append_keys(schedule_event_id=scheduled.id)
     credentials = load_credentials(env.credentials_secret)
     source = LiveChatClient(
@@ -46,13 +54,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         credentials.livechat_token.get_secret_value(),
         str(credentials.livechat_api_url),
     )
+    marketo, _ = marketo_client(credentials, env, env.state_table, deadline)
     try:
         summary = fetch.run(
             source=source,
             state=StateStore(env.state_table),
             queue=SqsQueue(env.sync_queue_url),
+            destination=marketo,
             settings=settings(env),
+            stats=DailyStats(env.state_table, zone=env.marketo_quota_timezone),
         )
     finally:
         source.close()
+        marketo.close()
     return summary.model_dump(mode="json")

@@ -88,3 +88,132 @@ class FakeMailer:
             raise self.error
         self.sent.append({"to": list(to), "subject": subject, "text": text, "html": html})
         return f"msg-{len(self.sent)}"
+
+
+@dataclass
+class FakeMarketo:
+    """An in-memory lead table with Marketo's createOnly / updateOnly / lookup semantics."""
+
+    leads: dict[int, dict[str, Any]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    # raised by the call of that number (1-based), once
+    fail_on_call: dict[int, Exception] = field(default_factory=dict)
+    # record-level refusals by e-mail: code
+    refuse: dict[str, str] = field(default_factory=dict)
+    updated_at: str = "2026-01-15T12:00:00Z"
+    next_id: int = 1000
+
+    def add(self, **values: Any) -> int:
+        self.next_id += 1
+        self.leads[self.next_id] = {"updatedAt": self.updated_at, **values}
+        return self.next_id
+
+    def _call(self, kind: str) -> None:
+        self.calls.append(kind)
+        error = self.fail_on_call.pop(len(self.calls), None)
+        if error is not None:
+            raise error
+
+    def by_email(self, email: str) -> list[int]:
+        return sorted(i for i, lead in self.leads.items() if lead.get("email") == email)
+
+    def lookup_by_email(self, emails: Iterable[str], fields: Sequence[str] = ()) -> dict[str, Any]:
+        from leadsync.marketo.models import Lead
+
+        wanted = list(emails)
+        self._call("lookup")
+        out: dict[str, list[Lead]] = {email: [] for email in wanted}
+        for email in wanted:
+            for lead_id in self.by_email(email):
+                lead = self.leads[lead_id]
+                out[email].append(
+                    Lead(id=lead_id, fields={f: lead.get(f) for f in fields if f != "id"})
+                )
+        return out
+
+    def create_only(self, records: Sequence[Any], lookup_field: str = "email") -> list[Any]:
+        from leadsync.marketo.models import Reason, RecordResult
+
+        self._call("create_only")
+        out = []
+        for index, record in enumerate(records):
+            email = record["email"]
+            if email in self.refuse:
+                out.append(_skipped(index, self.refuse[email]))
+            elif self.by_email(email):
+                out.append(
+                    RecordResult(index=index, status="skipped", reasons=(Reason(code="1005"),))
+                )
+            else:
+                out.append(RecordResult(index=index, id=self.add(**record), status="created"))
+        return out
+
+    def update_only(self, records: Sequence[Any], lookup_field: str = "id") -> list[Any]:
+        from leadsync.marketo.models import RecordResult
+
+        self._call("update_only")
+        out = []
+        for index, record in enumerate(records):
+            lead_id = record["id"]
+            lead = self.leads.get(lead_id)
+            if lead is None:
+                out.append(_skipped(index, "1004"))
+            elif lead.get("email") in self.refuse:
+                out.append(_skipped(index, self.refuse[lead["email"]]))
+            else:
+                lead.update({k: v for k, v in record.items() if k != "id"})
+                out.append(RecordResult(index=index, id=lead_id, status="updated"))
+        return out
+
+
+def _skipped(index: int, code: str) -> Any:
+    from leadsync.marketo.models import Reason, RecordResult
+
+    return RecordResult(
+        index=index, status="skipped", reasons=(Reason(code=code, message=f"refused {code}"),)
+    )
+
+
+@dataclass(frozen=True)
+class FakeClaimResult:
+    claimed: tuple[str, ...]
+    held: tuple[str, ...]
+
+
+@dataclass
+class FakeClaims:
+    holders: dict[str, str] = field(default_factory=dict)
+    released: list[str] = field(default_factory=list)
+
+    def claim(self, emails: Sequence[str], holder: str, lease: Any) -> FakeClaimResult:
+        claimed, held = [], []
+        for email in dict.fromkeys(emails):
+            if self.holders.get(email, holder) == holder:
+                self.holders[email] = holder
+                claimed.append(email)
+            else:
+                held.append(email)
+        return FakeClaimResult(tuple(claimed), tuple(held))
+
+    def release(self, emails: Sequence[str], holder: str) -> None:
+        for email in emails:
+            if self.holders.get(email) == holder:
+                del self.holders[email]
+                self.released.append(email)
+
+
+@dataclass
+class FakeDeferrer:
+    deferred: list[tuple[SyncBatch, int]] = field(default_factory=list)
+
+    def defer(self, batch: SyncBatch, delay_seconds: int) -> None:
+        self.deferred.append((batch, delay_seconds))
+
+
+@dataclass
+class FakeStats:
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def add(self, counters: Any, *, at: datetime | None = None) -> None:
+        for name, value in counters.items():
+            self.totals[name] = self.totals.get(name, 0) + value

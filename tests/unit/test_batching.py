@@ -14,8 +14,9 @@ from leadsync.batching import (
     body_bytes,
     plan_batches,
 )
-from leadsync.messages import SyncRecord, record_for
+from leadsync.messages import SyncRecord
 from leadsync.models import Visitor
+from tests.support.records import record_for
 
 CREATED = datetime(2026, 1, 15, 13, tzinfo=UTC)
 
@@ -58,9 +59,7 @@ def test_no_batch_over_its_limits_and_no_record_lost_or_doubled(
         assert 1 <= len(batch.records) <= max_records
         assert body_bytes(batch) <= max_body
     sent = [record for batch in plan.batches for record in batch.records]
-    assert sorted(r.visitor.email for r in sent + plan.oversized) == sorted(
-        r.visitor.email for r in records
-    )
+    assert sorted(r.email for r in sent + plan.oversized) == sorted(r.email for r in records)
     assert sent == [r for r in records if r not in plan.oversized]
     assert len({batch.correlation_id for batch in plan.batches}) == len(plan.batches)
     assert plan.records == len(sent)
@@ -77,7 +76,7 @@ def test_a_record_too_big_for_any_message_is_set_apart() -> None:
     big = _record(1, chats=400)
     plan = plan_batches([_record(0), big, _record(2)], BatchLimits(300, 2_000), created_at=CREATED)
     assert plan.oversized == [big]
-    assert [r.visitor.email for b in plan.batches for r in b.records] == [
+    assert [r.email for b in plan.batches for r in b.records] == [
         "v0@example.com",
         "v2@example.com",
     ]

@@ -50,7 +50,7 @@ def test_missing_and_invalid_variables_are_all_named() -> None:
 )
 def test_invalid_limits_are_refused(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError):
-        load(UploadEnv, {**BASE, name: value})
+        load(UploadEnv, {**BASE, "SYNC_QUEUE_URL": "https://sqs/q", name: value})
 
 
 def test_digest_env_splits_admin_addresses() -> None:
@@ -82,6 +82,6 @@ def test_digest_env_refuses_bad_addresses() -> None:
 
 
 def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in BASE.items():
+    for key, value in {**BASE, "SYNC_QUEUE_URL": "https://sqs/q"}.items():
         monkeypatch.setenv(key, value)
     assert load(UploadEnv).state_table == "state"

@@ -8,9 +8,9 @@ from leadsync.digest import group_errors, render
 from leadsync.digest_job import run
 from leadsync.errors import DependencyError
 from leadsync.failures import ErrorEntry, from_record, from_rejection
-from leadsync.messages import record_for
 from leadsync.models import Rejection, RejectionReason, Visitor
 from tests.support.fakes import FakeMailer, FakeQueue, FakeState
+from tests.support.records import record_for
 
 NOW = datetime(2026, 1, 15, 13, tzinfo=UTC)
 HOSTILE = "<script>alert('x')</script>"

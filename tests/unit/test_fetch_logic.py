@@ -9,7 +9,7 @@ from leadsync.errors import DependencyError, SourceError
 from leadsync.failures import ErrorKind
 from leadsync.fetch import FetchSettings, fetch_window, run
 from tests.support.chats import customer, entry, thread
-from tests.support.fakes import FakeQueue, FakeSource, FakeState
+from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
 
 NOW = datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
 SETTINGS = FetchSettings(limits=BatchLimits(2, 200_000), overlap=timedelta(minutes=10))
@@ -42,7 +42,14 @@ def test_window_first_run_then_from_the_mark_minus_overlap() -> None:
 def test_run_queues_every_visitor_stores_rejections_then_moves_the_mark() -> None:
     mark = NOW - timedelta(hours=1)
     source, state, queue = FakeSource(_entries()), FakeState(mark=mark), FakeQueue()
-    summary = run(source=source, state=state, queue=queue, settings=SETTINGS, now=lambda: NOW)
+    summary = run(
+        source=source,
+        state=state,
+        queue=queue,
+        destination=FakeMarketo(),
+        settings=SETTINGS,
+        now=lambda: NOW,
+    )
 
     assert source.windows == [(mark - timedelta(minutes=10), NOW)]
     assert (summary.entries, summary.chats, summary.visitors, summary.rejected) == (6, 5, 3, 2)
@@ -50,7 +57,7 @@ def test_run_queues_every_visitor_stores_rejections_then_moves_the_mark() -> Non
     assert summary.mark_advanced
     assert state.mark == NOW
     assert state.log == ["errors", "mark"]
-    emails = [r.visitor.email for b in queue.batches for r in b.records]
+    emails = [r.email for b in queue.batches for r in b.records]
     assert emails == ["a@example.com", "b@example.com", "c@example.com"]
     assert queue.batches[0].records[0].chat_ids == ["C1", "C3"]
     assert {e.kind for e in state.errors} == {ErrorKind.REJECTED}
@@ -70,7 +77,14 @@ def test_the_mark_stays_when_anything_fails(failure: str) -> None:
     queue = FakeQueue(error=error if failure == "queue" else None)
     state = FakeState(mark=mark)
     with pytest.raises(type(error)):
-        run(source=source, state=state, queue=queue, settings=SETTINGS, now=lambda: NOW)
+        run(
+            source=source,
+            state=state,
+            queue=queue,
+            destination=FakeMarketo(),
+            settings=SETTINGS,
+            now=lambda: NOW,
+        )
     assert state.mark == mark
     assert "mark" not in state.log
 
@@ -78,7 +92,14 @@ def test_the_mark_stays_when_anything_fails(failure: str) -> None:
 def test_a_newer_mark_is_not_moved_back() -> None:
     state = FakeState(mark=NOW + timedelta(minutes=5))
     source = FakeSource(_entries())
-    summary = run(source=source, state=state, queue=FakeQueue(), settings=SETTINGS, now=lambda: NOW)
+    summary = run(
+        source=source,
+        state=state,
+        queue=FakeQueue(),
+        destination=FakeMarketo(),
+        settings=SETTINGS,
+        now=lambda: NOW,
+    )
     assert source.windows == []
     assert summary.messages == 0
     assert state.mark == NOW + timedelta(minutes=5)
@@ -97,6 +118,7 @@ def test_oversized_visitors_go_to_the_error_store() -> None:
         source=FakeSource([entry("C1", user=big)]),
         state=state,
         queue=queue,
+        destination=FakeMarketo(),
         settings=tiny,
         now=lambda: NOW,
     )
@@ -105,5 +127,5 @@ def test_oversized_visitors_go_to_the_error_store() -> None:
     [error] = state.errors
     assert error.kind is ErrorKind.UNDELIVERABLE
     assert error.record is not None
-    assert error.record["visitor"]["email"] == "big@example.com"
+    assert error.record["email"] == "big@example.com"
     assert state.mark == NOW

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from leadsync.messages import SyncBatch, record_for
+from leadsync.messages import SyncBatch
 from leadsync.models import MAX_TAGS, Rejection, RejectionReason, Visitor
+from tests.support.records import record_for
 
 
 def test_visitor_normalizes_and_sanitizes() -> None:

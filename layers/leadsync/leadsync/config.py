@@ -115,7 +115,8 @@ class FetchEnv(CommonEnv, MarketoLimits):
 
 
 class UploadEnv(CommonEnv, MarketoLimits):
-    pass
+    # work that must wait for the budget goes back on this queue with a delay
+    sync_queue_url: str = Field(min_length=1)
 
 
 class DigestEnv(CommonEnv):

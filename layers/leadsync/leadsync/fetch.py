@@ -1,7 +1,9 @@
-"""The fetch: new LiveChat chats since the high-water mark → visitors → queued batches.
+"""The fetch: new LiveChat chats since the high-water mark → visitors → the writes they need.
 
-The mark moves only after every batch is on the queue and every rejection is stored, so a
-failed run is simply read again by the next one.
+Visitors are looked up in Marketo (through the client and the shared limiter), diffed field
+by field under the field map's policies, and only real changes are queued. The mark moves
+only after every batch is on the queue and every rejection is stored, so a failed run is
+simply read again by the next one.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from leadsync.batching import BatchLimits, new_correlation_id, plan_batches
 from leadsync.clock import Clock, utc_now
 from leadsync.errors import ConditionFailed
 from leadsync.failures import from_record, from_rejection
+from leadsync.fieldmap import FieldMap, default_field_map
 from leadsync.mapping.livechat_to_visitor import map_entries
-from leadsync.messages import record_for
 from leadsync.observability import get_logger
-from leadsync.ports import ArchiveSource, BatchSink, FetchState
+from leadsync.planning import lookup_fields, plan_writes
+from leadsync.ports import ArchiveSource, BatchSink, FetchState, LeadLookup, StatsSink
 
 FIRST_RUN_LOOKBACK = timedelta(hours=1)
 SOURCE = "livechat"
@@ -31,6 +34,7 @@ class FetchSettings:
     overlap: timedelta = timedelta(minutes=10)
     max_window: timedelta = timedelta(hours=24)
     first_start: datetime | None = None
+    field_map: FieldMap | None = None
 
 
 class FetchSummary(BaseModel):
@@ -43,6 +47,11 @@ class FetchSummary(BaseModel):
     chats: int = 0
     visitors: int = 0
     rejected: int = 0
+    creates: int = 0
+    updates: int = 0
+    unchanged: int = 0
+    protected_kept: int = 0
+    duplicate_leads: int = 0
     messages: int = 0
     records: int = 0
     oversized: int = 0
@@ -65,7 +74,9 @@ def run(
     source: ArchiveSource,
     state: FetchState,
     queue: BatchSink,
+    destination: LeadLookup,
     settings: FetchSettings,
+    stats: StatsSink | None = None,
     now: Clock = utc_now,
 ) -> FetchSummary:
     logger = get_logger()
@@ -82,9 +93,12 @@ def run(
 
     entries = list(source.list_archives(since, until))
     mapped = map_entries(entries)
-    plan = plan_batches(
-        [record_for(visitor) for visitor in mapped.visitors], settings.limits, created_at=started
+    fmap = settings.field_map or default_field_map()
+    found = destination.lookup_by_email(
+        [visitor.email for visitor in mapped.visitors], lookup_fields(fmap)
     )
+    writes = plan_writes(mapped.visitors, found, fmap)
+    plan = plan_batches(writes.records, settings.limits, created_at=started)
     errors = [from_rejection(r, at=started, correlation_id=run_id) for r in mapped.rejections]
     errors += [
         from_record(
@@ -114,11 +128,30 @@ def run(
         chats=mapped.chats,
         visitors=len(mapped.visitors),
         rejected=len(mapped.rejections),
+        creates=writes.creates,
+        updates=writes.updates,
+        unchanged=writes.unchanged,
+        protected_kept=writes.protected_kept,
+        duplicate_leads=writes.duplicate_leads,
         messages=messages,
         records=plan.records,
         oversized=len(plan.oversized),
         mark_advanced=advanced,
     )
+    if stats is not None:
+        stats.add(
+            {
+                "fetch_runs": 1,
+                "chats_read": summary.chats,
+                "visitors_seen": summary.visitors,
+                "chats_rejected": summary.rejected,
+                "planned_creates": summary.creates,
+                "planned_updates": summary.updates,
+                "visitors_unchanged": summary.unchanged,
+                "protected_kept": summary.protected_kept,
+                "records_queued": summary.records,
+            }
+        )
     reasons = Counter(rejection.reason.value for rejection in mapped.rejections)
     logger.info(
         "fetch done",

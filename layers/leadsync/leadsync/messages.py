@@ -1,17 +1,59 @@
-"""The queue message between fetch and upload: a batch of visitors and their chats."""
+"""The queue message between fetch and upload: the writes one destination call can carry."""
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from typing import Annotated, Literal, Self
 
-from leadsync.models import IdList, Visitor
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    StringConstraints,
+    model_validator,
+)
+
+from leadsync.models import IdList
+from leadsync.sanitize import normalize_email
+
+FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")]
+
+
+def _email(value: object) -> str:
+    email = normalize_email(value)
+    if email is None:
+        raise ValueError("not a valid e-mail address")
+    return email
+
+
+FieldValue = Annotated[str, StringConstraints(max_length=65_535)] | int | float | bool
 
 
 class SyncRecord(BaseModel):
+    """One lead write, decided by the fetch: create a new lead, or update one by its id.
+
+    A create carries every mapped value, so that if the lead appears meanwhile (another run,
+    another integration) the upload can decide the update under the same policies."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    visitor: Visitor
-    chat_ids: IdList
+    action: Literal["create", "update"]
+    email: Annotated[str, BeforeValidator(_email)]
+    lead_id: PositiveInt | None = None
+    fields: dict[FieldName, FieldValue] = Field(min_length=1)
+    last_chat_at: AwareDatetime | None = None
+    chat_ids: IdList = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Self:
+        if self.action == "update" and self.lead_id is None:
+            raise ValueError("an update needs the lead id")
+        if self.action == "create" and self.lead_id is not None:
+            raise ValueError("a create has no lead id")
+        return self
 
 
 class SyncBatch(BaseModel):
@@ -22,7 +64,6 @@ class SyncBatch(BaseModel):
     correlation_id: str = Field(min_length=1, max_length=128)
     created_at: AwareDatetime
     records: list[SyncRecord] = Field(min_length=1)
-
-
-def record_for(visitor: Visitor) -> SyncRecord:
-    return SyncRecord(visitor=visitor, chat_ids=visitor.chat_ids)
+    # set when the work waits for the destination's budget (the daily quota resets later)
+    not_before: AwareDatetime | None = None
+    deferrals: NonNegativeInt = 0

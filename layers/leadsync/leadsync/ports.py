@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from leadsync.failures import ErrorEntry
+from leadsync.marketo.models import Lead, RecordResult
 from leadsync.messages import SyncBatch
 
 
@@ -40,3 +41,48 @@ class QueueDepth(Protocol):
 
 class MailSender(Protocol):
     def send(self, to: Sequence[str], subject: str, text: str, html: str) -> str: ...
+
+
+class LeadLookup(Protocol):
+    def lookup_by_email(
+        self, emails: Iterable[str], fields: Sequence[str] = ...
+    ) -> dict[str, list[Lead]]: ...
+
+
+class LeadWriter(LeadLookup, Protocol):
+    def create_only(
+        self, records: Sequence[Mapping[str, Any]], lookup_field: str = ...
+    ) -> list[RecordResult]: ...
+
+    def update_only(
+        self, records: Sequence[Mapping[str, Any]], lookup_field: str = ...
+    ) -> list[RecordResult]: ...
+
+
+class StatsSink(Protocol):
+    def add(self, counters: Mapping[str, int], *, at: datetime | None = ...) -> None: ...
+
+
+class ErrorSink(Protocol):
+    def record_errors(self, entries: Iterable[ErrorEntry]) -> int: ...
+
+
+class CreateClaimer(Protocol):
+    """Only one writer at a time may create the lead of an e-mail (Marketo duplicates
+    overlapping creates)."""
+
+    def claim(self, emails: Sequence[str], holder: str, lease: timedelta) -> ClaimOutcome: ...
+
+    def release(self, emails: Sequence[str], holder: str) -> None: ...
+
+
+class ClaimOutcome(Protocol):
+    @property
+    def claimed(self) -> tuple[str, ...]: ...
+
+    @property
+    def held(self) -> tuple[str, ...]: ...
+
+
+class Deferrer(Protocol):
+    def defer(self, batch: SyncBatch, delay_seconds: int) -> None: ...

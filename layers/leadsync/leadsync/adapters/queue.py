@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 MAX_ENTRIES_PER_CALL = 10
 MAX_BYTES_PER_CALL = SQS_MAX_MESSAGE_BYTES
 MAX_ATTEMPTS = 4
+MAX_DELAY_SECONDS = 900
 BACKOFF_SECONDS = 0.2
 _THROTTLING = frozenset(
     {
@@ -68,11 +69,17 @@ class SqsQueue:
         """Send every batch as one message; return how many, or raise (nothing is dropped)."""
         return self.send_messages([(b.correlation_id, b.model_dump_json()) for b in batches])
 
-    def send_messages(self, messages: Sequence[tuple[str, str]]) -> int:
+    def send_messages(self, messages: Sequence[tuple[str, str]], *, delay_seconds: int = 0) -> int:
         """Send (correlation id, body) pairs, at most 10 and 256 KiB per call."""
         for chunk in _chunks(messages):
-            self._send_chunk(chunk)
+            self._send_chunk(chunk, delay_seconds)
         return len(messages)
+
+    def defer(self, batch: SyncBatch, delay_seconds: int) -> None:
+        """Put `batch` back on the queue, invisible for `delay_seconds` (at most 900, SQS's
+        limit): a new message, so waiting never counts toward the dead-letter redrive."""
+        delay = max(0, min(int(delay_seconds), MAX_DELAY_SECONDS))
+        self.send_messages([(batch.correlation_id, batch.model_dump_json())], delay_seconds=delay)
 
     def approximate_depth(self) -> int:
         """Messages waiting plus in flight (the dead-letter queue's size, for the digest)."""
@@ -92,11 +99,12 @@ class SqsQueue:
             for name in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
         )
 
-    def _send_chunk(self, chunk: list[tuple[str, str]]) -> None:
+    def _send_chunk(self, chunk: list[tuple[str, str]], delay_seconds: int = 0) -> None:
         pending: dict[str, SendMessageBatchRequestEntryTypeDef] = {
             str(index): {
                 "Id": str(index),
                 "MessageBody": body,
+                "DelaySeconds": delay_seconds,
                 "MessageAttributes": {
                     "correlation_id": {"DataType": "String", "StringValue": correlation_id},
                 },

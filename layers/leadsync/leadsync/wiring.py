@@ -1,0 +1,73 @@
+"""Building the Marketo client a function uses: credentials, the shared limiter, a deadline.
+
+Kept per execution environment (the token and the HTTP connections survive between
+invocations); the deadline follows whichever invocation is running.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from leadsync.config import MarketoLimits
+from leadsync.limiter.config import LimiterConfig
+from leadsync.limiter.dynamodb import DynamoDBLimiter
+from leadsync.marketo.client import MarketoClient
+from leadsync.marketo.config import MarketoClientConfig, MarketoEndpoints
+from leadsync.secrets import Credentials
+
+
+class HasRemainingTime(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+class InvocationDeadline:
+    """How long a Marketo call may wait for a permit: a short wait, inside the invocation's
+    remaining time less a margin for handing the rest back to the queue."""
+
+    def __init__(
+        self,
+        *,
+        margin_s: float = 15.0,
+        max_wait_s: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._margin = margin_s
+        self._max_wait = max_wait_s
+        self._monotonic = monotonic
+        self._ends: float | None = None
+
+    def start(self, context: HasRemainingTime) -> None:
+        self._ends = self._monotonic() + context.get_remaining_time_in_millis() / 1000
+
+    def __call__(self) -> float:
+        now = self._monotonic()
+        latest = now + self._max_wait
+        if self._ends is None:
+            return latest
+        return min(latest, self._ends - self._margin)
+
+
+def marketo_client(
+    credentials: Credentials,
+    limits: MarketoLimits,
+    state_table: str,
+    deadline: Callable[[], float],
+) -> tuple[MarketoClient, DynamoDBLimiter]:
+    limiter = DynamoDBLimiter(state_table, LimiterConfig.from_env(os.environ))
+    client = MarketoClient(
+        MarketoEndpoints(str(credentials.marketo_rest_url), str(credentials.marketo_identity_url)),
+        credentials.marketo_client_id,
+        credentials.marketo_client_secret,
+        limiter,
+        config=MarketoClientConfig(
+            records_per_call=limits.marketo_records_per_call,
+            max_body_bytes=limits.marketo_max_body_bytes,
+            quota_timezone=limits.marketo_quota_timezone,
+            rate_window_s=float(limits.marketo_window_seconds),
+        ),
+        deadline=deadline,
+    )
+    return client, limiter
