@@ -10,7 +10,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 PIP_FLAGS := --quiet --disable-pip-version-check
 CODE := layers/leadsync functions local tests benchmarks
 
-.PHONY: demo test lint typecheck cfn-lint validate build pytest bench-simulator bench-limiter clean
+.PHONY: demo demo-stop test lint typecheck cfn-lint validate build pytest bench-simulator bench-limiter clean
 
 $(VENV)/.installed: requirements-dev.txt layers/leadsync/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,10 @@ $(SAMVENV)/.installed: requirements-sam.txt
 	touch $@
 
 demo: $(VENV)/.installed
-	$(PY) -m local.demo $(ARGS)
+	$(PY) -m local.demo $(if $(KEEP),--keep) $(ARGS)
+
+demo-stop: $(VENV)/.installed
+	$(PY) -m local.demo --stop
 
 test: lint typecheck cfn-lint validate build pytest
 

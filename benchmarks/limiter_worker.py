@@ -62,6 +62,8 @@ def main() -> None:
                 "delivered": delivered,
                 "retries": retries,
                 "ddb_writes": limiter.stats.writes,
+                "ddb_reads": limiter.stats.reads,
+                "ddb_conflicts": limiter.stats.conflicts,
                 "http_calls": dict(client.calls),
             }
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -126,10 +127,31 @@ class SqsPoller:
             total.add(self._deliver(messages))
         return total
 
-    def drain(self) -> DrainReport:
-        """Deliver until no message is visible, with at most MaximumConcurrency pollers."""
+    def _delayed(self) -> int:
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+        )["Attributes"]
+        return int(attributes.get("ApproximateNumberOfMessagesDelayed", "0"))
+
+    def drain(self, *, delayed_deadline_s: float = 960.0) -> DrainReport:
+        """Deliver until no message is visible or delayed (work the function sent back with a
+        delay comes round again), with at most MaximumConcurrency pollers. Messages a failure
+        left invisible wait for their visibility timeout and are not waited for."""
         total = DrainReport()
-        with ThreadPoolExecutor(max_workers=self.concurrency) as executor:
-            for report in executor.map(lambda _: self._poll_until_empty(), range(self.concurrency)):
-                total.add(report)
-        return total
+        deadline = time.monotonic() + delayed_deadline_s
+        while True:
+            with ThreadPoolExecutor(max_workers=self.concurrency) as executor:
+                for report in executor.map(
+                    lambda _: self._poll_until_empty(), range(self.concurrency)
+                ):
+                    total.add(report)
+            if not self._delayed() or time.monotonic() > deadline:
+                return total
+            while self._delayed() and not self._visible() and time.monotonic() < deadline:
+                time.sleep(0.25)  # polling the queue's counters, bounded by the deadline
+
+    def _visible(self) -> int:
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes.get("ApproximateNumberOfMessages", "0"))

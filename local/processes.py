@@ -13,7 +13,10 @@ _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 
 
 class ServerProcess:
-    """Starts a server that announces `... listening on http://127.0.0.1:PORT` on stdout."""
+    """Starts a server that announces `... listening on http://127.0.0.1:PORT` on stdout.
+
+    `detached`: the server writes straight to its log and lives in a session of its own, so
+    it outlives this process (a kept local world)."""
 
     def __init__(
         self,
@@ -22,10 +25,26 @@ class ServerProcess:
         log_path: Path,
         cwd: Path,
         env: dict[str, str] | None = None,
+        *,
+        detached: bool = False,
     ) -> None:
         self.name = name
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("a", encoding="utf-8")
+        if detached:
+            start = self._log.tell()
+            self.process = subprocess.Popen(
+                [sys.executable, "-u", *args],
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                cwd=str(cwd),
+                env=env,
+                start_new_session=True,
+            )
+            self.url = self._wait_in_log(log_path, start, deadline=time.monotonic() + 30)
+            return
         self.process = subprocess.Popen(
             [sys.executable, *args],
             stdout=subprocess.PIPE,
@@ -57,6 +76,24 @@ class ServerProcess:
             self.stop()
             raise RuntimeError(f"{self.name} did not start; see {self._log.name}")
         return found[0]
+
+    def _wait_in_log(self, log_path: Path, start: int, deadline: float) -> str:
+        while time.monotonic() < deadline:
+            with log_path.open(encoding="utf-8", errors="replace") as log:
+                log.seek(start)
+                match = _LISTENING.search(log.read())
+            if match:
+                return match.group(1)
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)  # polling a file another process writes, with a deadline
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start; see {log_path}")
+
+    def detach(self) -> int:
+        """Leave the server running past this process; returns its pid."""
+        self._log.close()
+        return self.process.pid
 
     def _copy_output(self) -> None:
         assert self.process.stdout is not None

@@ -3,9 +3,13 @@ deployed from template.yaml, and the functions driven the way AWS drives them.""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import secrets
 import shutil
+import signal
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,11 +41,56 @@ class WorldOptions:
     marketo_args: list[str] = field(default_factory=list)
     livechat_args: list[str] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)
+    # leave the servers running at the end, for the next `make demo KEEP=1` to use again
+    keep: bool = False
+
+
+WORLD_FILE = "world.json"
 
 
 def _get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - loopback only
         return json.loads(answer.read())
+
+
+def _post_json(url: str, payload: Any) -> Any:
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback only
+        return json.loads(answer.read())
+
+
+def stop_kept_world(state_dir: Path) -> bool:
+    """Stop the servers a `--keep` run left running; True if there were any."""
+    path = state_dir / WORLD_FILE
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    pids = [int(pid) for pid in kept.get("pids", [])]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)  # waiting for processes to exit, bounded by the deadline
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    path.unlink(missing_ok=True)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 class LocalWorld:
@@ -52,6 +101,9 @@ class LocalWorld:
         self.functions: dict[str, FunctionSpec] = {}
         self.stack: DeployedStack | None = None
         self.aws_url = self.marketo_url = self.livechat_url = ""
+        # the time span the LiveChat simulator's chats were generated in
+        self.chats_start = self.chats_end = datetime.now(UTC)
+        self.reused = False
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> LocalWorld:
@@ -68,9 +120,7 @@ class LocalWorld:
         self.stop()
 
     def start(self) -> None:
-        state = self.options.state_dir
-        shutil.rmtree(state / "functions", ignore_errors=True)
-        logs = state / "logs"
+        logs = self.options.state_dir / "logs"
         creds = {
             "livechat_account_id": f"local-{secrets.token_hex(4)}",
             "livechat_token": secrets.token_urlsafe(24),
@@ -83,6 +133,13 @@ class LocalWorld:
         self.session.client("sesv2", endpoint_url=self.aws_url).create_email_identity(
             EmailIdentity=self.options.sender_email
         )
+        self._start_functions()
+
+    def _start_functions(self) -> None:
+        assert self.stack is not None
+        state = self.options.state_dir
+        logs = state / "logs"
+        shutil.rmtree(state / "functions", ignore_errors=True)
         self.functions = materialize(self.stack, self.session, self.aws_url, state / "functions")
         lam = self.session.client("lambda", endpoint_url=self.aws_url)
         for logical_id, spec in self.functions.items():
@@ -92,8 +149,13 @@ class LocalWorld:
 
     def _start_servers(self, creds: dict[str, str], logs: Path) -> None:
         now = datetime.now(UTC)
+        self.chats_start = now - timedelta(minutes=55)
+        self.chats_end = now - timedelta(minutes=1)
+        keep = self.options.keep
         self._servers.append(
-            ServerProcess("moto", ["-m", "local.moto_server"], logs / "moto.log", ROOT)
+            ServerProcess(
+                "moto", ["-m", "local.moto_server"], logs / "moto.log", ROOT, detached=keep
+            )
         )
         self.aws_url = self._servers[-1].url
         self._servers.append(
@@ -112,6 +174,7 @@ class LocalWorld:
                 ],
                 logs / "marketo.log",
                 ROOT,
+                detached=keep,
             )
         )
         self.marketo_url = self._servers[-1].url
@@ -132,13 +195,14 @@ class LocalWorld:
                     "--chats",
                     str(self.options.chats),
                     "--start",
-                    (now - timedelta(minutes=55)).isoformat(),
+                    self.chats_start.isoformat(),
                     "--end",
-                    (now - timedelta(minutes=1)).isoformat(),
+                    self.chats_end.isoformat(),
                     *self.options.livechat_args,
                 ],
                 logs / "livechat.log",
                 ROOT,
+                detached=keep,
             )
         )
         self.livechat_url = self._servers[-1].url
@@ -167,9 +231,84 @@ class LocalWorld:
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
-        for server in reversed(self._servers):
-            server.stop()
+        if self.options.keep and self.stack is not None and self._servers:
+            self._write_world_file([server.detach() for server in self._servers])
+        else:
+            for server in reversed(self._servers):
+                server.stop()
         self._servers.clear()
+
+    # -- a kept world ----------------------------------------------------------------------
+    def _write_world_file(self, pids: list[int]) -> None:
+        assert self.stack is not None
+        kept = {
+            "pids": pids,
+            "aws_url": self.aws_url,
+            "marketo_url": self.marketo_url,
+            "livechat_url": self.livechat_url,
+            "chats_start": self.chats_start.isoformat(),
+            "chats_end": self.chats_end.isoformat(),
+            "stack": {
+                "name": self.stack.name,
+                "outputs": self.stack.outputs,
+                "resources": self.stack.resources,
+                "template": self.stack.template,
+            },
+        }
+        path = self.options.state_dir / WORLD_FILE
+        path.write_text(json.dumps(kept), encoding="utf-8")
+
+    @classmethod
+    def attach(cls, options: WorldOptions) -> LocalWorld | None:
+        """The world a previous `--keep` run left running, or None when there is none."""
+        path = options.state_dir / WORLD_FILE
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        world = cls(options)
+        world.aws_url, world.marketo_url = kept["aws_url"], kept["marketo_url"]
+        world.livechat_url = kept["livechat_url"]
+        try:
+            _get_json(f"{world.marketo_url}/_sim/health")
+            _get_json(f"{world.livechat_url}/_sim/health")
+            _get_json(f"{world.aws_url}{SES_MESSAGES_PATH}")
+        except OSError:
+            stop_kept_world(options.state_dir)
+            return None
+        world.chats_start = datetime.fromisoformat(kept["chats_start"])
+        world.chats_end = datetime.fromisoformat(kept["chats_end"])
+        world.stack = DeployedStack(**kept["stack"])
+        world.reused = True
+        world._start_functions()
+        return world
+
+    # -- the simulators' side --------------------------------------------------------------
+    def livechat_visitors(self) -> list[dict[str, Any]]:
+        """The distinct visitors the generated chats hold, as the simulator computes them."""
+        found: list[dict[str, Any]] = _get_json(f"{self.livechat_url}/_sim/visitors")["visitors"]
+        return found
+
+    def marketo_leads(self) -> list[dict[str, Any]]:
+        leads: list[dict[str, Any]] = _get_json(f"{self.marketo_url}/_sim/leads")["leads"]
+        return leads
+
+    def seed_marketo(self, leads: list[dict[str, Any]]) -> list[int]:
+        ids: list[int] = _post_json(f"{self.marketo_url}/_sim/leads", {"leads": leads})["ids"]
+        return ids
+
+    def rewind_fetch_mark(self, to: datetime) -> None:
+        """Set the high-water mark, as an operator replaying a time span would."""
+        assert self.stack is not None
+        self.client("dynamodb").put_item(
+            TableName=self.stack.outputs["StateTableName"],
+            Item={
+                "pk": {"S": "source#livechat"},
+                "sk": {"S": "hwm"},
+                "mark": {"S": to.astimezone(UTC).isoformat().replace("+00:00", "Z")},
+                "updated_at": {"S": datetime.now(UTC).isoformat().replace("+00:00", "Z")},
+            },
+        )
 
     # -- AWS as the functions see it -------------------------------------------------------
     @property
@@ -236,8 +375,9 @@ class LocalWorld:
         messages: list[dict[str, Any]] = _get_json(f"{self.aws_url}{SES_MESSAGES_PATH}")
         return messages
 
-    def marketo_audit(self) -> dict[str, Any]:
-        audit: dict[str, Any] = _get_json(f"{self.marketo_url}/_sim/audit")
+    def marketo_audit(self, since: int = 0, limit: int | None = None) -> dict[str, Any]:
+        query = f"?since={since}" + (f"&limit={limit}" if limit is not None else "")
+        audit: dict[str, Any] = _get_json(f"{self.marketo_url}/_sim/audit{query}")
         return audit
 
     def describe(self) -> dict[str, Any]:

@@ -58,7 +58,9 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         ports=ports(),
         settings=upload.UploadSettings(field_map=default_field_map()),
     )
-    logger.info("batch written", extra={**result.model_dump(), "message_id": record.message_id})
+    logger.info(
+        "batch written", extra={"result": result.model_dump(), "message_id": record.message_id}
+    )
     return result.model_dump()
 
 

@@ -19,6 +19,7 @@ from leadsync.mapping.livechat_to_visitor import map_entries
 from leadsync.models import Rejection, RejectionReason
 from local.simulators.livechat.data import GenerationParams
 from local.simulators.livechat.server import DEFAULT_TOKEN, LiveChatSimulator
+from local.simulators.marketo import MarketoSimulator, SimulatorConfig
 from tests.support.handlers import event, load_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tests.unit.test_secrets import SECRET
@@ -51,13 +52,30 @@ def simulator() -> Iterator[LiveChatSimulator]:
 
 
 @pytest.fixture
-def secret(simulator: LiveChatSimulator) -> str:
+def marketo() -> Iterator[MarketoSimulator]:
+    sim = MarketoSimulator(
+        SimulatorConfig(
+            client_id=SECRET["marketo_client_id"],
+            client_secret=SECRET["marketo_client_secret"],
+            host="127.0.0.1",
+            port=0,
+            write_delay_ms=0,
+        )
+    ).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def secret(simulator: LiveChatSimulator, marketo: MarketoSimulator) -> str:
     name = f"leadsync-{uuid.uuid4().hex[:8]}/credentials"
     value = {
         **SECRET,
         "livechat_account_id": simulator.account_id,
         "livechat_token": DEFAULT_TOKEN,
         "livechat_api_url": simulator.base_url,
+        "marketo_rest_url": marketo.base_url,
+        "marketo_identity_url": f"{marketo.base_url}/identity",
     }
     boto3.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(value))
     return name
@@ -73,9 +91,10 @@ def _received(url: str) -> list[dict[str, Any]]:
     return bodies
 
 
-def test_fetch_handler_queues_every_visitor_and_moves_the_mark(
+def test_fetch_handler_queues_what_marketo_lacks_and_moves_the_mark(
     monkeypatch: pytest.MonkeyPatch,
     simulator: LiveChatSimulator,
+    marketo: MarketoSimulator,
     secret: str,
     state_table: str,
     queues: dict[str, str],
@@ -90,24 +109,33 @@ def test_fetch_handler_queues_every_visitor_and_moves_the_mark(
         "FETCH_START": START.isoformat(),
     }.items():
         monkeypatch.setenv(key, value)
-    summary = _handler("fetch").handler(event("fetch_schedule.json"), lambda_context)
-
     entries = [
         {**{k: v for k, v in chat.items() if k != "threads"}, "thread": t}
         for chat in simulator.all_chats()
         for t in chat["threads"]
     ]
     expected = map_entries(entries)
+    known = expected.visitors[0]
+    marketo.seed_leads([{"email": known.email.upper(), "country": "Atlantis"}])
+
+    summary = _handler("fetch").handler(event("fetch_schedule.json"), lambda_context)
+
     assert summary["until"] == "2026-01-02T00:00:00Z"
     assert summary["visitors"] == len(expected.visitors) > 0
     assert summary["rejected"] == len(expected.rejections) > 0
+    assert (summary["creates"], summary["updates"]) == (len(expected.visitors) - 1, 1)
     assert summary["mark_advanced"] is True
 
     batches = _received(queues["sync"])
     assert len(batches) == summary["messages"]
     assert all(len(b["records"]) <= 50 for b in batches)
-    emails = sorted(r["visitor"]["email"] for b in batches for r in b["records"])
-    assert emails == sorted(v.email for v in expected.visitors)
+    records = [r for b in batches for r in b["records"]]
+    assert sorted(r["email"] for r in records) == sorted(v.email for v in expected.visitors)
+    [update] = [r for r in records if r["action"] == "update"]
+    assert update["email"] == known.email
+    assert "country" not in update["fields"]  # Marketo's geography is kept
+    lookups = [e for e in marketo.audit()["requests"] if e["action"] == "lookup"]
+    assert 0 < len(lookups) <= -(-len(expected.visitors) // 50)
     store = StateStore(state_table)
     assert store.get_high_water_mark() == END
     assert len(store.errors_between(None, datetime.now(UTC))) == summary["rejected"]
@@ -118,11 +146,23 @@ def test_fetch_handler_refuses_other_events(lambda_context: FakeLambdaContext) -
         _handler("fetch").handler(event("upload_sqs.json"), lambda_context)
 
 
-def test_upload_handler_reports_only_the_failed_record(
-    monkeypatch: pytest.MonkeyPatch, lambda_context: FakeLambdaContext
+def test_upload_handler_writes_the_sample_and_reports_only_the_broken_messages(
+    monkeypatch: pytest.MonkeyPatch,
+    marketo: MarketoSimulator,
+    secret: str,
+    state_table: str,
+    queues: dict[str, str],
+    lambda_context: FakeLambdaContext,
 ) -> None:
-    monkeypatch.setenv("STATE_TABLE", "state")
-    monkeypatch.setenv("CREDENTIALS_SECRET", "leadsync/credentials")
+    for key, value in {
+        **LIMITS,
+        "STATE_TABLE": state_table,
+        "CREDENTIALS_SECRET": secret,
+        "SYNC_QUEUE_URL": queues["sync"],
+    }.items():
+        monkeypatch.setenv(key, value)
+    marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org", "city": None}])
+    _handler("upload").ports.cache_clear()
     sample = event("upload_sqs.json")
     records: list[dict[str, Any]] = sample["Records"]  # type: ignore[assignment]
     poison = {**records[0], "messageId": "poison-1", "body": "not json"}
@@ -131,7 +171,12 @@ def test_upload_handler_reports_only_the_failed_record(
     assert response == {
         "batchItemFailures": [{"itemIdentifier": "poison-1"}, {"itemIdentifier": "poison-2"}]
     }
+    leads = {lead["email"]: lead for lead in marketo.leads()}
+    assert leads["jane.doe@example.com"]["country"] == "United States"
+    assert leads["max.mustermann@example.org"]["city"] == "Berlin"
+    # delivered again: nothing written twice, no second lead
     assert _handler("upload").handler(sample, lambda_context) == {"batchItemFailures": []}
+    assert len(marketo.leads()) == 2
 
 
 def _digest_env(

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -26,14 +28,11 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-MAX_TRANSACTION_ITEMS = 100
-# Each retry drops at least one refused item, so a chunk rarely needs more than two; past
-# this bound the chunk is finished item by item.
-MAX_TRANSACTIONS_PER_CHUNK = 3
+# conditional writes in flight at once (boto3 clients are thread-safe)
+PARALLEL_WRITES = 8
 CLAIM_PK = "claim#create#"
 CLAIM_SK = "claim"
 _NAMES = {"#holder": "holder", "#expires": "expires_at"}
-_USABLE_REASONS = frozenset({"None", "ConditionalCheckFailed"})
 
 Operation = Callable[[str], "TransactWriteItemTypeDef"]
 
@@ -59,8 +58,8 @@ def claim_key(email: str) -> str:
 
 
 class CreateClaims:
-    """Claims on e-mails about to be created in Marketo, in as few DynamoDB requests as
-    possible: one transaction per 100 e-mails when nobody else holds any of them.
+    """Claims on e-mails about to be created in Marketo: one conditional write per e-mail,
+    several at once.
 
     `requests` counts the DynamoDB requests sent (SDK retries excluded), for cost reports.
     """
@@ -75,6 +74,7 @@ class CreateClaims:
         self._table = table_name
         self._client = client or aws.dynamodb()
         self._clock = clock
+        self._lock = threading.Lock()
         self.requests = 0
 
     def claim(self, emails: Sequence[str], holder: str, lease: timedelta) -> ClaimResult:
@@ -137,44 +137,21 @@ class CreateClaims:
         self._apply(list(_unique(emails)), delete)
 
     def _apply(self, pks: list[str], operation: Operation) -> set[str]:
-        """Apply `operation` to every key; return the keys its condition refused."""
-        refused: set[str] = set()
-        for start in range(0, len(pks), MAX_TRANSACTION_ITEMS):
-            refused |= self._apply_chunk(pks[start : start + MAX_TRANSACTION_ITEMS], operation)
-        return refused
-
-    def _apply_chunk(self, pks: list[str], operation: Operation) -> set[str]:
-        """A transaction is all or nothing: drop the refused items and try the rest again."""
-        refused: set[str] = set()
-        pending = pks
-        for _ in range(MAX_TRANSACTIONS_PER_CHUNK):
-            if not pending:
-                return refused
-            failed = self._transact([operation(pk) for pk in pending])
-            if failed is None:
-                break
-            if not failed:
-                return refused
-            refused.update(pending[index] for index in failed)
-            pending = [pk for index, pk in enumerate(pending) if index not in failed]
-        refused.update(pk for pk in pending if not self._write_one(operation(pk)))
-        return refused
-
-    def _transact(self, items: list[TransactWriteItemTypeDef]) -> set[int] | None:
-        """Indexes of the items whose condition failed (empty: all written), or None
-        when the cancellation does not say which ones."""
-        self.requests += 1
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except AWS_ERRORS as exc:
-            if aws.error_code(exc) != "TransactionCanceledException":
-                raise translate_error(exc, "TransactWriteItems") from exc
-            return _refused_indexes(exc, len(items))
-        return set()
+        """Apply `operation` to every key, one conditional write each; return the keys its
+        condition refused. Single writes, not transactions: a claim is independent of the
+        others, and a transactional write costs twice the capacity."""
+        if not pks:
+            return set()
+        if len(pks) == 1:
+            return set() if self._write_one(operation(pks[0])) else {pks[0]}
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_WRITES, len(pks))) as pool:
+            written = list(pool.map(lambda pk: self._write_one(operation(pk)), pks))
+        return {pk for pk, ok in zip(pks, written, strict=True) if not ok}
 
     def _write_one(self, item: TransactWriteItemTypeDef) -> bool:
-        """Write one item alone; False when its condition failed."""
-        self.requests += 1
+        """Write one item; False when its condition failed."""
+        with self._lock:
+            self.requests += 1
         action = "PutItem" if "Put" in item else "DeleteItem"
         try:
             if "Put" in item:
@@ -194,15 +171,3 @@ def _unique(emails: Sequence[str]) -> dict[str, str]:
     for email in emails:
         keyed.setdefault(claim_key(email), email)
     return keyed
-
-
-def _refused_indexes(exc: Exception, count: int) -> set[int] | None:
-    response = getattr(exc, "response", None)
-    reasons = response.get("CancellationReasons") if isinstance(response, dict) else None
-    if not isinstance(reasons, list) or len(reasons) != count:
-        return None
-    codes = [str(reason.get("Code", "")) if isinstance(reason, dict) else "" for reason in reasons]
-    if any(code not in _USABLE_REASONS for code in codes):
-        return None
-    failed = {index for index, code in enumerate(codes) if code == "ConditionalCheckFailed"}
-    return failed or None
