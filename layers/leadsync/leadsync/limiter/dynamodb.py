@@ -4,12 +4,14 @@ Acquire is ONE conditional UpdateItem per attempt: the pure `decide` computes th
 from the last state this process saw, and the write holds only if `version` still equals
 it. A lost race returns the winner's item (ALL_OLD), so the loser re-decides from it without
 a read and without losing tokens. Releases are blind UpdateItems (no condition on the
-version), so they never conflict. This is the ONE place that sleeps for pacing.
+version), so they never conflict. This is the ONE place that sleeps for pacing; how long,
+when others wait too, is `pacing.Pacer`'s call.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 import uuid
@@ -25,6 +27,7 @@ from leadsync.limiter.bucket import decide
 from leadsync.limiter.config import LimiterConfig
 from leadsync.limiter.daily import current_day, local_day, next_midnight
 from leadsync.limiter.item import Update, acquire_update, decode, key, release_update, usage_update
+from leadsync.limiter.pacing import Pacer
 from leadsync.limiter.state import Decision, LimiterState, Reason
 
 if TYPE_CHECKING:
@@ -67,6 +70,7 @@ class DynamoDBLimiter:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         new_lease_id: Callable[[], str] = _new_lease_id,
+        rng: Callable[[], float] | None = None,
     ) -> None:
         if client is None:
             from leadsync.adapters import aws
@@ -82,6 +86,7 @@ class DynamoDBLimiter:
         self._new_lease_id = new_lease_id
         self._lock = threading.Lock()
         self._state: LimiterState | None = None  # None: cold, nothing seen yet
+        self._pacer = Pacer(config, rng or random.Random().random)
         self.stats = LimiterStats()
 
     # Limiter protocol -----------------------------------------------------------------------
@@ -89,16 +94,19 @@ class DynamoDBLimiter:
     def acquire(self, *, deadline_monotonic: float) -> Permit:
         lease_id = self._new_lease_id()
         fresh = False  # is the cached state straight from DynamoDB, within this call?
+        look = False  # waited for a release: only a read can show it
         while True:
             now = self._now_ms()
             with self._lock:
-                if self._state is None:
-                    self._refresh()
+                if self._state is None or (
+                    not fresh and (look or self._pacer.should_read(self._cached(), now))
+                ):
+                    self._refresh(now)
                     fresh = True
                 state = self._cached()
                 decision = decide(state, now, self.config, lease_id)
                 if decision.granted:
-                    if self._write_acquire(state, decision.new_state):
+                    if self._write_acquire(state, decision.new_state, now):
                         self.stats.grants += 1
                         expires = decision.new_state.leases[lease_id]
                         return Permit(lease_id, acquired_at_ms=now, expires_at_ms=expires)
@@ -108,13 +116,14 @@ class DynamoDBLimiter:
                 # Releases do not bump the version, so a cached state can over-count leases
                 # and calls: look once before waiting for a lease or giving up on the day.
                 if decision.reason is not Reason.RATE and not fresh:
-                    self._refresh()
+                    self._refresh(now)
                     fresh = True
                     continue
-            wait_ms = self._wait_ms(decision, now, deadline_monotonic)
+                wait_ms = self._wait_ms(decision, state, now, deadline_monotonic)
             self._sleep(wait_ms / 1000)
             self.stats.slept_seconds += wait_ms / 1000
             fresh = False
+            look = decision.reason is Reason.IN_FLIGHT
 
     def release(self, permit: Permit, outcome: Outcome) -> None:
         """Never raises: a lease that cannot be given back expires by itself."""
@@ -128,10 +137,11 @@ class DynamoDBLimiter:
                 won, _ = self._write(
                     release_update(
                         permit.lease_id, outcome, quota_day, refund_day if refund else None
-                    )
+                    ),
+                    now,
                 )
                 if not won and refund:  # the day turned: the refund would land on a new day
-                    self._write(release_update(permit.lease_id, outcome, quota_day, None))
+                    self._write(release_update(permit.lease_id, outcome, quota_day, None), now)
             except LeadsyncError as exc:
                 self.stats.release_errors += 1
                 logger.warning("limiter: lease %s not released: %s", permit.lease_id, exc)
@@ -143,22 +153,24 @@ class DynamoDBLimiter:
     def instance_usage(self, total_used_today: int, *, day: str | None = None) -> None:
         """Record what stats/usage.json said the whole instance used today (or on `day`), so
         the daily budget also leaves room for the other integrations."""
-        report_day = day or local_day(self._now_ms(), self.config.zone)
+        now = self._now_ms()
+        report_day = day or local_day(now, self.config.zone)
         with self._lock:
             for same_day in (True, False, True):  # the day may turn between attempts
-                won, _ = self._write(usage_update(total_used_today, report_day, same_day=same_day))
+                update = usage_update(total_used_today, report_day, same_day=same_day)
+                won, _ = self._write(update, now)
                 if won:
                     return
 
     def snapshot(self) -> LimiterState:
         """The stored state, read now (operations, tests, benchmarks)."""
         with self._lock:
-            self._refresh()
+            self._refresh(self._now_ms())
             return self._cached()
 
     # DynamoDB -------------------------------------------------------------------------------
 
-    def _refresh(self) -> None:
+    def _refresh(self, now_ms: int) -> None:
         self.stats.reads += 1
         try:
             answer = self._client.get_item(
@@ -167,12 +179,15 @@ class DynamoDBLimiter:
         except Exception as exc:
             raise translate_error(exc, "GetItem") from exc
         self._state = decode(answer.get("Item"))
+        self._pacer.observe(self._state, now_ms)
 
-    def _write_acquire(self, old: LimiterState, new: LimiterState) -> bool:
-        won, _ = self._write(acquire_update(old, new))
+    def _write_acquire(self, old: LimiterState, new: LimiterState, now_ms: int) -> bool:
+        won, _ = self._write(acquire_update(old, new), now_ms, acquire=True)
         return won
 
-    def _write(self, update: Update) -> tuple[bool, LimiterState]:
+    def _write(
+        self, update: Update, now_ms: int, *, acquire: bool = False
+    ) -> tuple[bool, LimiterState]:
         """Send one UpdateItem; cache the item it returns, new (won) or old (lost)."""
         self.stats.writes += 1
         request: dict[str, Any] = {
@@ -195,8 +210,10 @@ class DynamoDBLimiter:
                 raise error from exc
             self.stats.conflicts += 1
             self._state = decode(_old_item(exc))
+            self._pacer.observe(self._state, now_ms)
             return False, self._state
         self._state = decode(answer.get("Attributes"))
+        self._pacer.observe(self._state, now_ms, won_acquire=acquire)
         return True, self._state
 
     # Time -----------------------------------------------------------------------------------
@@ -207,20 +224,25 @@ class DynamoDBLimiter:
     def _cached(self) -> LimiterState:
         return self._state if self._state is not None else LimiterState()
 
-    def _wait_ms(self, decision: Decision, now_ms: int, deadline: float) -> int:
+    def _wait_ms(
+        self, decision: Decision, state: LimiterState, now_ms: int, deadline: float
+    ) -> int:
         """How long to sleep before the next attempt, or raise when that passes the deadline."""
         if decision.reason in _DAILY:
-            today = current_day(self._cached(), now_ms, self.config.zone)
+            today = current_day(state, now_ms, self.config.zone)
             raise DailyQuotaExhausted(
                 f"Marketo daily budget spent ({decision.reason.value})",
                 resumes_at=next_midnight(today, self.config.zone),
                 retry_after_seconds=decision.wait_ms / 1000,
             )
-        wait_ms = decision.wait_ms
         if decision.reason is Reason.IN_FLIGHT:  # a release may come any moment: look again
-            wait_ms = min(wait_ms, self.config.poll_ms)
-        self._check_deadline(deadline, wait_ms, decision.reason)
-        return wait_ms
+            wait_ms = self._pacer.poll_wait_ms(decision.wait_ms)
+            self._check_deadline(deadline, wait_ms, decision.reason)
+            return wait_ms
+        self._check_deadline(deadline, decision.wait_ms, decision.reason)
+        paced = self._pacer.rate_wait_ms(state, now_ms, decision.wait_ms)
+        left_ms = int((deadline - self._monotonic()) * 1000)  # spreading never costs the deadline
+        return max(decision.wait_ms, min(paced, left_ms))
 
     def _check_deadline(self, deadline: float, wait_ms: int, reason: Reason = Reason.RATE) -> None:
         if self._monotonic() + wait_ms / 1000 > deadline:
