@@ -10,7 +10,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 PIP_FLAGS := --quiet --disable-pip-version-check
 CODE := layers/leadsync functions local tests benchmarks
 
-.PHONY: demo demo-stop test lint typecheck cfn-lint validate build pytest bench-simulator bench-limiter clean
+.PHONY: demo demo-stop test lint typecheck cfn-lint validate build pytest bench-simulator bench-limiter bench-coldstart bench-sync clean
 
 $(VENV)/.installed: requirements-dev.txt layers/leadsync/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ bench-simulator: $(VENV)/.installed
 
 bench-limiter: $(VENV)/.installed
 	$(PY) benchmarks/limiter_bench.py $(ARGS)
+
+bench-coldstart: $(VENV)/.installed
+	$(PY) benchmarks/coldstart.py $(ARGS)
+
+bench-sync: $(VENV)/.installed
+	$(PY) benchmarks/sync_scaling.py $(ARGS)
 
 clean:
 	rm -rf .aws-sam .local .mypy_cache .pytest_cache .ruff_cache

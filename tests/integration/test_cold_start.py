@@ -1,7 +1,13 @@
-"""Each handler module imports fast enough for a cold start (boto3 and friends load lazily)."""
+"""What a cold start pays for: each handler module imports only what it needs up front.
+
+Timings live in `make bench-coldstart`; this checks the cause instead: the heavy modules a
+handler needs only when it runs (boto3's session machinery, the X-Ray SDK behind Powertools'
+Tracer) are not imported with the handler.
+"""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -10,28 +16,26 @@ import pytest
 from tests.support.handlers import ROOT
 
 pytestmark = pytest.mark.integration
-BUDGET_MS = 400
 
 _PROBE = """
-import sys, time
+import json, sys
 sys.path[:0] = [{layer!r}, {folder!r}]
-started = time.perf_counter()
 import {module}
-print(round((time.perf_counter() - started) * 1000))
+print(json.dumps(sorted(sys.modules)))
 """
+NOT_AT_IMPORT = ("boto3", "aws_xray_sdk")
 
 
 @pytest.mark.parametrize("function", ["fetch", "upload", "digest"])
-def test_handler_import_time(function: str) -> None:
+def test_handler_import_leaves_heavy_modules_for_later(function: str) -> None:
     probe = _PROBE.format(
         layer=str(ROOT / "layers" / "leadsync"),
         folder=str(ROOT / "functions" / function),
         module=f"{function}_handler",
     )
-    timings = []
-    for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
-        )
-        timings.append(int(done.stdout.strip()))
-    assert min(timings) < BUDGET_MS, f"{function}_handler imports in {min(timings)} ms"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = set(json.loads(done.stdout))
+    assert f"{function}_handler" in loaded
+    assert not [name for name in NOT_AT_IMPORT if name in loaded]
