@@ -226,3 +226,79 @@ def test_digest_handler_marks_nothing_when_ses_refuses(
     with pytest.raises(DependencyError):
         _handler("digest").handler(event("digest_schedule.json"), lambda_context)
     assert StateStore(state_table).get_digest_watermark() is None
+
+
+def _upload_env(
+    monkeypatch: pytest.MonkeyPatch, secret: str, state_table: str, queue: str, **limits: str
+) -> None:
+    for key, value in {
+        **LIMITS,
+        "STATE_TABLE": state_table,
+        "CREDENTIALS_SECRET": secret,
+        "SYNC_QUEUE_URL": queue,
+        **limits,
+    }.items():
+        monkeypatch.setenv(key, value)
+    _handler("upload").ports.cache_clear()
+
+
+def _waiting(queue: str) -> dict[str, int]:
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"],
+    )["Attributes"]
+    return {name: int(value) for name, value in attributes.items()}
+
+
+def _logged_results(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [vars(record)["result"] for record in caplog.records if record.msg == "batch written"]
+
+
+def test_a_spent_daily_cap_parks_the_rest_until_the_reset(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    marketo: MarketoSimulator,
+    secret: str,
+    state_table: str,
+    queues: dict[str, str],
+    lambda_context: FakeLambdaContext,
+) -> None:
+    _upload_env(monkeypatch, secret, state_table, queues["sync"], MARKETO_DAILY_CAP="1")
+    marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
+    response = _handler("upload").handler(event("upload_sqs.json"), lambda_context)
+    assert response == {"batchItemFailures": []}  # nothing failed: the rest waits
+    assert [lead["email"] for lead in marketo.leads()].count("jane.doe@example.com") == 1
+    assert marketo.audit()["quota_used"] == 1
+    [result] = _logged_results(caplog)
+    assert (result["created"], result["deferred"], result["wait_reason"]) == (1, 1, "daily_quota")
+    assert result["deferred_seconds"] == 900  # SQS's longest delay; the message says until when
+    waiting = _waiting(queues["sync"])
+    assert waiting == {"ApproximateNumberOfMessages": 0, "ApproximateNumberOfMessagesDelayed": 1}
+
+
+def test_a_spent_rate_sends_the_rest_back_with_a_short_delay(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    marketo: MarketoSimulator,
+    secret: str,
+    state_table: str,
+    queues: dict[str, str],
+) -> None:
+    _upload_env(
+        monkeypatch,
+        secret,
+        state_table,
+        queues["sync"],
+        MARKETO_CALLS_PER_WINDOW="2",
+        MARKETO_BURST="1",
+    )
+    marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
+    short = FakeLambdaContext()
+    short.get_remaining_time_in_millis = lambda: 16_000  # type: ignore[method-assign]
+    response = _handler("upload").handler(event("upload_sqs.json"), short)
+    assert response == {"batchItemFailures": []}
+    assert marketo.audit()["quota_used"] == 1  # one call, then no permit inside the time left
+    assert _waiting(queues["sync"])["ApproximateNumberOfMessagesDelayed"] == 1
+    [result] = _logged_results(caplog)
+    assert (result["deferred"], result["wait_reason"]) == (1, "rate")
+    assert 1 <= result["deferred_seconds"] <= 20
