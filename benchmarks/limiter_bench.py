@@ -131,6 +131,8 @@ def _figures(
     )
     calls = len(ours)
     writes = sum(r["ddb_writes"] for r in reports)
+    reads = sum(r["ddb_reads"] for r in reports)
+    finished = [r["finished_at"] for r in reports]
     records = args.records * math.ceil(args.calls / args.workers) * args.workers
     return {
         "run": name,
@@ -145,6 +147,9 @@ def _figures(
         "seconds": seconds,
         "ideal_seconds": calls / (args.budget / args.window),
         "ddb_writes_per_call": writes / max(1, calls),
+        "ddb_reads_per_call": reads / max(1, calls),
+        # How unevenly the workers were served: all have the same number of calls to make.
+        "finish_spread_seconds": max(finished) - min(finished),
         "records_sent": records,
         "records_delivered": sum(r["delivered"] for r in reports),
         "leads_in_marketo": leads,
@@ -184,7 +189,7 @@ def main() -> int:
     print(
         f"{'run':<16}{'calls':>7}{'util med':>10}{'util worst':>11}{'peak/win':>9}"
         f"{'in flight':>10}{'limit err':>10}{'seconds':>9}{'ideal':>7}{'writes/call':>12}"
-        f"{'delivered':>10}"
+        f"{'reads/call':>11}{'delivered':>10}"
     )
     for r in runs:
         print(
@@ -192,9 +197,13 @@ def main() -> int:
             f"{r['budget_utilization_worst']:>11.2f}{r['peak_calls_in_window']!s:>9}"
             f"{r['peak_in_flight']:>10}{r['limit_errors']:>10}{r['seconds']:>9.1f}"
             f"{r['ideal_seconds']:>7.1f}{r['ddb_writes_per_call']:>12.2f}"
+            f"{r['ddb_reads_per_call']:>11.2f}  "
             f"{r['records_delivered']:>5}/{r['records_sent']}"
         )
-        print(f"  retries: {r['retries']}  leads in Marketo: {r['leads_in_marketo']}")
+        print(
+            f"  retries: {r['retries']}  leads in Marketo: {r['leads_in_marketo']}"
+            f"  workers finished within {r['finish_spread_seconds']:.1f} s of each other"
+        )
     for r in runs:
         print(
             f"limiter: run={r['run']} calls={r['calls']} "

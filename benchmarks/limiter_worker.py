@@ -64,6 +64,7 @@ def main() -> None:
                 "ddb_writes": limiter.stats.writes,
                 "ddb_reads": limiter.stats.reads,
                 "ddb_conflicts": limiter.stats.conflicts,
+                "finished_at": time.time(),
                 "http_calls": dict(client.calls),
             }
         ),

@@ -214,7 +214,9 @@ def test_concurrent_copies_respect_in_flight_and_window(
         thread.join(timeout=60)
     assert not errors, errors
     assert len(granted_at) == 6 * rounds
-    assert peak[0] == config.max_in_flight  # reached, never passed
+    assert peak[0] <= config.max_in_flight  # never passed
+    if not rate_binds:  # ... and reached when it is what binds
+        assert peak[0] == config.max_in_flight
     ordered = sorted(granted_at)
     busiest = max(
         sum(1 for t in ordered[i:] if t <= start + config.window_ms)
@@ -223,10 +225,11 @@ def test_concurrent_copies_respect_in_flight_and_window(
     assert busiest <= config.calls_per_window
     if rate_binds:  # the copies together still use at least 90 % of the window
         assert busiest >= 0.9 * config.calls_per_window
-    # Each call: one acquire, one release, plus the races that waiters woken for the same
-    # token lose (six copies saturating the bucket: about 4.6 writes per call).
+    # Each call: one acquire and one release. Waiters spread their wake-ups and read before
+    # they write, so few races are lost (six copies saturating the bucket: about 2.1 writes
+    # per call; all waking for the same token, they measured 4.6).
     writes = sum(copy.stats.writes for copy in copies)
-    assert writes / len(granted_at) < 6
+    assert writes / len(granted_at) < 3
 
 
 def test_dead_holders_lease_expires(make: Callable[..., DynamoDBLimiter]) -> None:

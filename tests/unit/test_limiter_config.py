@@ -24,11 +24,14 @@ def test_from_env() -> None:
             "MARKETO_DAILY_CAP": "10000",
             "MARKETO_DAILY_QUOTA": "10000",
             "MARKETO_QUOTA_TIMEZONE": "Europe/Paris",
+            "MARKETO_USAGE_SYNC_SECONDS": "600",
             "UNRELATED": "x",
         }
     )
     assert (config.calls_per_window, config.max_in_flight, config.daily_cap) == (80, 8, 10_000)
     assert config.quota_timezone == "Europe/Paris"
+    assert config.usage_sync_seconds == 600
+    assert LimiterConfig.from_env({}).usage_sync_seconds == 300
 
 
 @pytest.mark.parametrize(
@@ -38,6 +41,7 @@ def test_from_env() -> None:
         ({"MARKETO_MAX_IN_FLIGHT": "0"}, "max_in_flight"),
         ({"MARKETO_DAILY_CAP": "60000"}, "daily_cap"),
         ({"MARKETO_QUOTA_TIMEZONE": "Mars/Olympus"}, "time zone"),
+        ({"MARKETO_USAGE_SYNC_SECONDS": "0"}, "usage_sync_seconds"),
         ({"MARKETO_CALLS_PER_WINDOW": "1", "MARKETO_BURST": "2"}, "burst"),
         (
             {

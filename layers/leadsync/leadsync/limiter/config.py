@@ -28,6 +28,7 @@ _ENV = {
     "MARKETO_LEASE_SECONDS": "lease_seconds",
     "MARKETO_BURST": "burst",
     "MARKETO_JITTER_MS": "jitter_ms",
+    "MARKETO_USAGE_SYNC_SECONDS": "usage_sync_seconds",
 }
 
 
@@ -49,6 +50,9 @@ class LimiterConfig:
     decrease_milli: int = 500
     min_factor_milli: int = 100
     increase_milli: int = 10
+    # How often (across every copy) one copy reads stats/usage.json to learn what the rest
+    # of the instance used today; each read is a Marketo call of its own.
+    usage_sync_seconds: int = 300
 
     def __post_init__(self) -> None:
         problems = [
@@ -141,4 +145,5 @@ _MINIMUMS = {
     "jitter_ms": 0,
     "poll_ms": 1,
     "increase_milli": 0,
+    "usage_sync_seconds": 1,
 }

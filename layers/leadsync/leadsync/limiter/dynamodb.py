@@ -26,8 +26,16 @@ from leadsync.limiter.api import BudgetExhausted, DailyQuotaExhausted, Outcome, 
 from leadsync.limiter.bucket import decide
 from leadsync.limiter.config import LimiterConfig
 from leadsync.limiter.daily import current_day, local_day, next_midnight
-from leadsync.limiter.item import Update, acquire_update, decode, key, release_update, usage_update
-from leadsync.limiter.pacing import Pacer
+from leadsync.limiter.item import (
+    Update,
+    acquire_update,
+    decode,
+    key,
+    release_update,
+    usage_claim_update,
+    usage_update,
+)
+from leadsync.limiter.pacing import OWNER_SEPARATOR, Pacer
 from leadsync.limiter.state import Decision, LimiterState, Reason
 
 if TYPE_CHECKING:
@@ -86,13 +94,14 @@ class DynamoDBLimiter:
         self._new_lease_id = new_lease_id
         self._lock = threading.Lock()
         self._state: LimiterState | None = None  # None: cold, nothing seen yet
-        self._pacer = Pacer(config, rng or random.Random().random)
+        self._owner = uuid.uuid4().hex[:8]  # this copy, as the lease ids name it
+        self._pacer = Pacer(config, self._owner, rng or random.Random().random)
         self.stats = LimiterStats()
 
     # Limiter protocol -----------------------------------------------------------------------
 
     def acquire(self, *, deadline_monotonic: float) -> Permit:
-        lease_id = self._new_lease_id()
+        lease_id = f"{self._owner}{OWNER_SEPARATOR}{self._new_lease_id()}"
         fresh = False  # is the cached state straight from DynamoDB, within this call?
         look = False  # waited for a release: only a read can show it
         while True:
@@ -161,6 +170,16 @@ class DynamoDBLimiter:
                 won, _ = self._write(update, now)
                 if won:
                     return
+
+    def claim_usage_check(self, now_ms: int, every_ms: int) -> bool:
+        """Take this copy's turn to read the instance's usage, if nobody (in any copy) took
+        one in the last `every_ms`. One conditional write when due; none at all while the
+        state last seen says the last turn is recent, since turns only move forward."""
+        with self._lock:
+            if self._state is not None and self._state.usage_checked_ms > now_ms - every_ms:
+                return False
+            won, _ = self._write(usage_claim_update(now_ms, every_ms), now_ms)
+            return won
 
     def snapshot(self) -> LimiterState:
         """The stored state, read now (operations, tests, benchmarks)."""

@@ -4,7 +4,7 @@ Item layout (one item, pk="limiter#<name>", sk="state", no expires_at: it must n
     version N, tokens_milli N, refilled_at_ms N, day S, used_today N, factor_milli N,
     last_cut_ms N, penalties N, penalties_folded N, successes N, successes_folded N,
     leases M {lease_id: N expires_at_ms}, instance_day S, instance_total N, instance_ours N,
-    quota_exhausted_day S
+    quota_exhausted_day S, usage_checked_ms N
 """
 
 from __future__ import annotations
@@ -168,4 +168,16 @@ def usage_update(total: int, day: str, *, same_day: bool) -> Update:
         update.condition = (
             f"attribute_not_exists({stored_day}) OR {stored_day} <> {update.value(day)}"
         )
+    return update
+
+
+def usage_claim_update(now_ms: int, every_ms: int) -> Update:
+    """Take the turn to read the instance's usage: holds only if nobody took it in the last
+    `every_ms`, so of all the copies that find it due at once, exactly one reads."""
+    update = Update()
+    checked = update.name("usage_checked_ms")
+    update.sets.append(f"{checked} = {update.value(now_ms)}")
+    update.condition = (
+        f"attribute_not_exists({checked}) OR {checked} <= {update.value(now_ms - every_ms)}"
+    )
     return update

@@ -17,7 +17,9 @@ class LimiterState:
       used_today (ADD within a day), factor_milli, last_cut_ms, *_folded, new/expired leases;
     - release (no version check): removes its lease, ADDs penalties/successes, may ADD -1 to
       used_today (a call Marketo did not count), may set quota_exhausted_day;
-    - instance_usage: instance_day, instance_total, instance_ours.
+    - instance_usage: instance_day, instance_total, instance_ours;
+    - the claim to read the instance's usage (conditional on its own timestamp only):
+      usage_checked_ms.
     Releases only ever remove leases and lower used_today, so a cached state whose version
     still matches is never optimistic about them.
     """
@@ -38,6 +40,7 @@ class LimiterState:
     instance_total: int = 0  # what stats/usage.json said the instance used on instance_day
     instance_ours: int = 0  # our used_today when that was recorded
     quota_exhausted_day: str = ""  # Marketo answered 607 on that day
+    usage_checked_ms: int = 0  # when a copy last claimed the right to read stats/usage.json
 
 
 class Reason(enum.Enum):
