@@ -16,6 +16,7 @@ from leadsync.batching import BatchLimits
 from leadsync.config import FetchEnv, load
 from leadsync.events import parse_scheduled_event
 from leadsync.fieldmap import default_field_map
+from leadsync.limiter.usage import InstanceUsageSync
 from leadsync.observability import get_logger
 from leadsync.secrets import load_credentials
 from leadsync.sources.livechat import LiveChatClient
@@ -54,7 +55,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         credentials.livechat_token.get_secret_value(),
         str(credentials.livechat_api_url),
     )
-    marketo, _ = marketo_client(credentials, env, env.state_table, deadline)
+    marketo, limiter = marketo_client(credentials, env, env.state_table, deadline)
+    InstanceUsageSync(limiter, lambda: marketo.usage_today().total).maybe_sync()
     try:
         summary = fetch.run(
             source=source,

@@ -21,6 +21,7 @@ from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
 from leadsync.config import UploadEnv, load
 from leadsync.fieldmap import default_field_map
+from leadsync.limiter.usage import InstanceUsageSync
 from leadsync.observability import get_logger
 from leadsync.secrets import load_credentials
 from leadsync.wiring import InvocationDeadline, marketo_client
@@ -38,17 +39,25 @@ def environment() -> UploadEnv:
 
 
 @cache
-def ports() -> upload.UploadPorts:
+def wired() -> tuple[upload.UploadPorts, InstanceUsageSync]:
     env = environment()
     credentials = load_credentials(env.credentials_secret)
-    marketo, _ = marketo_client(credentials, env, env.state_table, deadline)
-    return upload.UploadPorts(
+    marketo, limiter = marketo_client(credentials, env, env.state_table, deadline)
+    ports = upload.UploadPorts(
         marketo=marketo,
         claims=CreateClaims(env.state_table),
         errors=StateStore(env.state_table),
         deferrer=SqsQueue(env.sync_queue_url),
         stats=DailyStats(env.state_table, zone=env.marketo_quota_timezone),
     )
+    # what every integration on the instance used today, read at most every few minutes
+    # across all copies, so the daily budget leaves the others their share
+    usage = InstanceUsageSync(limiter, lambda: marketo.usage_today().total)
+    return ports, usage
+
+
+def ports() -> upload.UploadPorts:
+    return wired()[0]
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
@@ -68,6 +77,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     environment()
     deadline.start(context)
+    wired()[1].maybe_sync()
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
