@@ -154,15 +154,8 @@ def test_upload_handler_writes_the_sample_and_reports_only_the_broken_messages(
     queues: dict[str, str],
     lambda_context: FakeLambdaContext,
 ) -> None:
-    for key, value in {
-        **LIMITS,
-        "STATE_TABLE": state_table,
-        "CREDENTIALS_SECRET": secret,
-        "SYNC_QUEUE_URL": queues["sync"],
-    }.items():
-        monkeypatch.setenv(key, value)
+    _upload_env(monkeypatch, secret, state_table, queues["sync"])
     marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org", "city": None}])
-    _handler("upload").wired.cache_clear()
     sample = event("upload_sqs.json")
     records: list[dict[str, Any]] = sample["Records"]  # type: ignore[assignment]
     poison = {**records[0], "messageId": "poison-1", "body": "not json"}
