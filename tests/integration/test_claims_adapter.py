@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from leadsync.adapters.claims import ClaimResult, CreateClaims, claim_key
 from leadsync.errors import ConfigurationError
@@ -31,12 +30,10 @@ class Clock:
 
 
 class RecordingClient:
-    """The real client, counting the calls that reach it; `drop_reasons` hides a cancelled
-    transaction's CancellationReasons, as a service that does not report them would."""
+    """The real client, counting the calls that reach it."""
 
-    def __init__(self, *, drop_reasons: bool = False) -> None:
+    def __init__(self) -> None:
         self._client = boto3.client("dynamodb")
-        self._drop_reasons = drop_reasons
         self.calls: list[str] = []
 
     def __getattr__(self, name: str) -> Any:
@@ -44,12 +41,7 @@ class RecordingClient:
 
         def call(**kwargs: Any) -> Any:
             self.calls.append(name)
-            try:
-                return method(**kwargs)
-            except ClientError as exc:
-                if self._drop_reasons:
-                    exc.response.pop("CancellationReasons", None)
-                raise
+            return method(**kwargs)
 
         return call
 
