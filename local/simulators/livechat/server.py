@@ -251,6 +251,8 @@ class _Handler(BaseHTTPRequestHandler):
             entry["request"] = {
                 k: body[k] for k in ("filters", "page_id", "limit", "sort_order") if k in body
             }
+        status, payload = 200, None
+        failure: Exception | None = None
         try:
             if body is _INVALID_JSON:
                 sim.authenticate(self.headers.get("Authorization"))
@@ -258,11 +260,11 @@ class _Handler(BaseHTTPRequestHandler):
             answer = sim.archives(self.headers.get("Authorization"), body)
         except ApiError as exc:
             entry.update(status=exc.status, error=exc.type)
-            self._json(exc.status, exc.body())
-        except Exception:  # an unexpected bug answers like LiveChat would, and stays visible
+            status, payload = exc.status, exc.body()
+        except Exception as exc:  # an unexpected bug answers like LiveChat would, and stays visible
             entry.update(status=500, error="internal")
-            self._json(500, ApiError("internal", "Internal server error").body())
-            raise
+            status, payload = 500, ApiError("internal", "Internal server error").body()
+            failure = exc
         else:
             entry.update(
                 status=200,
@@ -270,10 +272,13 @@ class _Handler(BaseHTTPRequestHandler):
                 found_chats=answer["found_chats"],
                 has_next="next_page_id" in answer,
             )
-            self._json(200, answer)
-        finally:
-            entry["duration_ms"] = round((time.monotonic() - started) * 1000, 3)
-            sim.audit.record(entry)
+            payload = answer
+        # recorded before the answer leaves: a client's next request is audited after this one
+        entry["duration_ms"] = round((time.monotonic() - started) * 1000, 3)
+        sim.audit.record(entry)
+        self._json(status, payload)
+        if failure is not None:
+            raise failure
 
     def _control(self, path: str, raw: bytes) -> None:
         sim = self.simulator
