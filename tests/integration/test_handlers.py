@@ -229,6 +229,7 @@ def _upload_env(
         "STATE_TABLE": state_table,
         "CREDENTIALS_SECRET": secret,
         "SYNC_QUEUE_URL": queue,
+        "DEAD_LETTER_QUEUE_URL": queue,
         **limits,
     }.items():
         monkeypatch.setenv(key, value)

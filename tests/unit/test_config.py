@@ -6,6 +6,7 @@ from leadsync.config import DigestEnv, FetchEnv, UploadEnv, load
 from leadsync.errors import ConfigurationError
 
 BASE = {"STATE_TABLE": "state", "CREDENTIALS_SECRET": "leadsync/credentials"}
+UPLOAD = {"SYNC_QUEUE_URL": "https://sqs/q", "DEAD_LETTER_QUEUE_URL": "https://sqs/dlq"}
 
 
 def test_fetch_env_with_template_defaults() -> None:
@@ -50,7 +51,7 @@ def test_missing_and_invalid_variables_are_all_named() -> None:
 )
 def test_invalid_limits_are_refused(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError):
-        load(UploadEnv, {**BASE, "SYNC_QUEUE_URL": "https://sqs/q", name: value})
+        load(UploadEnv, {**BASE, **UPLOAD, name: value})
 
 
 def test_digest_env_splits_admin_addresses() -> None:
@@ -82,6 +83,6 @@ def test_digest_env_refuses_bad_addresses() -> None:
 
 
 def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {**BASE, "SYNC_QUEUE_URL": "https://sqs/q"}.items():
+    for key, value in {**BASE, **UPLOAD}.items():
         monkeypatch.setenv(key, value)
     assert load(UploadEnv).state_table == "state"

@@ -101,7 +101,14 @@ class MarketoLimits(_Env):
         return self
 
 
-class FetchEnv(CommonEnv, MarketoLimits):
+class BreakerEnv(_Env):
+    """The circuit breaker every function shares per destination (in the state table)."""
+
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_cooldown_seconds: int = Field(default=60, ge=1, le=900)
+
+
+class FetchEnv(CommonEnv, MarketoLimits, BreakerEnv):
     sync_queue_url: str = Field(min_length=1)
     fetch_overlap_minutes: int = Field(default=10, ge=0, le=24 * 60)
     fetch_max_window_hours: int = Field(default=24, ge=1)
@@ -114,9 +121,12 @@ class FetchEnv(CommonEnv, MarketoLimits):
         return self
 
 
-class UploadEnv(CommonEnv, MarketoLimits):
+class UploadEnv(CommonEnv, MarketoLimits, BreakerEnv):
     # work that must wait for the budget goes back on this queue with a delay
     sync_queue_url: str = Field(min_length=1)
+    # where a batch goes, with its history, once its deliveries are spent
+    dead_letter_queue_url: str = Field(min_length=1)
+    upload_max_attempts: int = Field(default=4, ge=1, le=20)
 
 
 class DigestEnv(CommonEnv):

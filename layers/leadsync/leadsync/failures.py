@@ -28,7 +28,13 @@ class ErrorEntry(BaseModel):
     record: dict[str, Any] | None = None
     first_failure_at: AwareDatetime
     last_failure_at: AwareDatetime
+    # what was asked of the destination and what it answered, when a call failed
+    code: str | None = Field(default=None, max_length=100)
+    request: str | None = Field(default=None, max_length=200)
+    attempts: int = Field(default=1, ge=1)
+    # where the store keeps it ("<pk>|<sk>"), and when `leadsync replay` re-drove it
     key: str | None = None
+    replayed_at: AwareDatetime | None = None
 
 
 def from_rejection(
@@ -53,6 +59,10 @@ def from_record(
     detail: str,
     at: datetime,
     correlation_id: str | None = None,
+    code: str | None = None,
+    request: str | None = None,
+    attempts: int = 1,
+    first_failure_at: datetime | None = None,
 ) -> ErrorEntry:
     return ErrorEntry(
         kind=ErrorKind.UNDELIVERABLE,
@@ -61,6 +71,9 @@ def from_record(
         chat_ids=record.chat_ids,
         correlation_id=correlation_id,
         record=record.model_dump(mode="json"),
-        first_failure_at=at,
+        first_failure_at=first_failure_at or at,
         last_failure_at=at,
+        code=code,
+        request=request,
+        attempts=attempts,
     )

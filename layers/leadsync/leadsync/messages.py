@@ -56,6 +56,30 @@ class SyncRecord(BaseModel):
         return self
 
 
+class FailureNote(BaseModel):
+    """One failed attempt at a message, kept in the message itself: a dead letter carries
+    its own history (what was asked, what the destination answered, when, which attempt)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: AwareDatetime
+    attempt: PositiveInt
+    code: str = Field(min_length=1, max_length=100)  # "HTTP 503", "604", "local:timeout"...
+    message: str = Field(default="", max_length=1000)
+    request: str = Field(default="", max_length=200)  # "createOnly 120 records"
+    dependency: str = Field(default="marketo", max_length=40)
+
+
+MAX_FAILURE_NOTES = 10
+
+
+def keep_notes(notes: list[FailureNote]) -> list[FailureNote]:
+    """The first failure and the latest ones, at most MAX_FAILURE_NOTES."""
+    if len(notes) <= MAX_FAILURE_NOTES:
+        return notes
+    return [notes[0], *notes[-(MAX_FAILURE_NOTES - 1) :]]
+
+
 class SyncBatch(BaseModel):
     """One SQS message: at most one destination call's worth of records."""
 
@@ -67,3 +91,14 @@ class SyncBatch(BaseModel):
     # set when the work waits for the destination's budget (the daily quota resets later)
     not_before: AwareDatetime | None = None
     deferrals: NonNegativeInt = 0
+    # deliveries that failed for a retryable cause; at the limit the batch is dead-lettered
+    attempts: NonNegativeInt = 0
+    failures: list[FailureNote] = Field(default_factory=list, max_length=MAX_FAILURE_NOTES)
+
+    @property
+    def first_failure_at(self) -> AwareDatetime | None:
+        return self.failures[0].at if self.failures else None
+
+    @property
+    def last_failure_at(self) -> AwareDatetime | None:
+        return self.failures[-1].at if self.failures else None

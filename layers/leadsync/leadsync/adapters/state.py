@@ -140,6 +140,11 @@ class StateStore:
         }
         if entry.correlation_id:
             item["correlation_id"] = {"S": entry.correlation_id}
+        if entry.code:
+            item["code"] = {"S": entry.code}
+        if entry.request:
+            item["request"] = {"S": entry.request}
+        item["attempts"] = {"N": str(entry.attempts)}
         if entry.record is not None:
             item["record"] = {"S": json.dumps(entry.record, ensure_ascii=False, sort_keys=True)}
         try:
@@ -156,6 +161,26 @@ class StateStore:
             self.record_error(entry)
             count += 1
         return count
+
+    def mark_replayed(self, key: str, at: datetime | None = None) -> bool:
+        """Stamp the entry `key` ("<pk>|<sk>") as re-driven; False when it was already."""
+        pk, _, sk = key.partition("|")
+        if not pk.startswith(_ERROR_PK) or not sk:
+            raise ValueError(f"not an error-store key: {key!r}")
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                UpdateExpression="SET replayed_at = :at",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(replayed_at)",
+                ExpressionAttributeValues={":at": {"S": iso_utc(at or self._clock())}},
+            )
+        except AWS_ERRORS as exc:
+            error = translate_error(exc, "UpdateItem")
+            if isinstance(error, ConditionFailed):
+                return False
+            raise error from exc
+        return True
 
     def errors_between(self, since: datetime | None, until: datetime) -> list[ErrorEntry]:
         """Failures recorded after `since` (exclusive) up to `until` (inclusive), oldest first.
@@ -206,6 +231,7 @@ def _days(first: date, last: date) -> Iterator[date]:
 def _entry(item: Item) -> ErrorEntry:
     record = item.get("record", {}).get("S")
     correlation = item.get("correlation_id", {}).get("S")
+    replayed = item.get("replayed_at", {}).get("S")
     return ErrorEntry(
         kind=ErrorKind(item["kind"]["S"]),
         reason=item["reason"]["S"],
@@ -215,5 +241,9 @@ def _entry(item: Item) -> ErrorEntry:
         record=json.loads(record) if record else None,
         first_failure_at=parse_iso(item["first_failure_at"]["S"]),
         last_failure_at=parse_iso(item["last_failure_at"]["S"]),
+        code=item.get("code", {}).get("S"),
+        request=item.get("request", {}).get("S"),
+        attempts=int(item.get("attempts", {}).get("N", "1")),
         key=f"{item['pk']['S']}|{item['sk']['S']}",
+        replayed_at=parse_iso(replayed) if replayed else None,
     )
