@@ -5,22 +5,26 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadsync import fetch
+from leadsync.adapters.breaker import DynamoDBBreaker
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
 from leadsync.batching import BatchLimits
+from leadsync.clock import utc_now
 from leadsync.config import FetchEnv, load
 from leadsync.events import parse_scheduled_event
 from leadsync.fieldmap import default_field_map
 from leadsync.limiter.usage import InstanceUsageSync
 from leadsync.observability import get_logger
+from leadsync.resilience import Guard, GuardedWriter
 from leadsync.secrets import load_credentials
 from leadsync.sources.livechat import LiveChatClient
-from leadsync.wiring import InvocationDeadline, marketo_client
+from leadsync.wiring import InvocationDeadline, call_counters, marketo_client
 
 logger = get_logger()
 deadline = InvocationDeadline()
@@ -56,17 +60,32 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         str(credentials.livechat_api_url),
     )
     marketo, limiter = marketo_client(credentials, env, env.state_table, deadline)
-    InstanceUsageSync(limiter, lambda: marketo.usage_today().total).maybe_sync()
+    # lookups share the breaker with the upload: while Marketo is failing the run stops
+    # early, the mark stays, and the next run reads the same chats again
+    breaker = DynamoDBBreaker(
+        env.state_table,
+        "marketo",
+        threshold=env.breaker_failure_threshold,
+        cooldown_s=env.breaker_cooldown_seconds,
+    )
+    destination = GuardedWriter(marketo, Guard(breaker, remaining_s=deadline.remaining_s))
+    stats = DailyStats(env.state_table, zone=env.marketo_quota_timezone)
+    started = utc_now()
     try:
+        InstanceUsageSync(limiter, lambda: marketo.usage_today().total).maybe_sync()
         summary = fetch.run(
             source=source,
             state=StateStore(env.state_table),
             queue=SqsQueue(env.sync_queue_url),
-            destination=marketo,
+            destination=destination,
             settings=settings(env),
-            stats=DailyStats(env.state_table, zone=env.marketo_quota_timezone),
+            stats=stats,
         )
     finally:
         source.close()
         marketo.close()
+        used = sum(n for kind, n in marketo.calls.items() if kind != "identity")
+        if used:
+            zone = ZoneInfo(env.marketo_quota_timezone)
+            stats.add(call_counters(used, started, zone), at=started)
     return summary.model_dump(mode="json")

@@ -1,9 +1,19 @@
-"""Upload: each SQS message is one batch of lead writes; a failed message is retried alone."""
+"""Upload: each SQS message is one batch of lead writes; a failed message is retried alone.
+
+Each message is processed once: its result is kept with an idempotency record (Powertools,
+in the state table) keyed by the SQS message id, so a message delivered again after it was
+done (the function ended before SQS deleted it) returns the kept result and writes nothing.
+A body that is not a batch goes straight to the dead-letter queue, byte for byte, with the
+reason, and into the error store.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -15,16 +25,23 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadsync import upload
+from leadsync.adapters.breaker import DynamoDBBreaker
 from leadsync.adapters.claims import CreateClaims
+from leadsync.adapters.dead_letters import ERROR_CODE, ERROR_MESSAGE, DeadLetters
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
+from leadsync.clock import utc_now
 from leadsync.config import UploadEnv, load
+from leadsync.errors import InvalidMessage
+from leadsync.failures import ErrorEntry, ErrorKind
 from leadsync.fieldmap import default_field_map
 from leadsync.limiter.usage import InstanceUsageSync
+from leadsync.marketo.client import MarketoClient
 from leadsync.observability import get_logger
+from leadsync.resilience import Guard, GuardedWriter
 from leadsync.secrets import load_credentials
-from leadsync.wiring import InvocationDeadline, marketo_client
+from leadsync.wiring import InvocationDeadline, call_counters, marketo_client
 
 logger = get_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -38,46 +55,136 @@ def environment() -> UploadEnv:
     return env
 
 
+class Wired:
+    """What one execution environment keeps between invocations."""
+
+    def __init__(self, env: UploadEnv) -> None:
+        # imported here: the idempotency utility loads boto3, which a cold start defers
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        credentials = load_credentials(env.credentials_secret)
+        self.client, limiter = marketo_client(credentials, env, env.state_table, deadline)
+        breaker = DynamoDBBreaker(
+            env.state_table,
+            "marketo",
+            threshold=env.breaker_failure_threshold,
+            cooldown_s=env.breaker_cooldown_seconds,
+        )
+        self.stats = DailyStats(env.state_table, zone=env.marketo_quota_timezone)
+        self.errors = StateStore(env.state_table)
+        self.dead_letters = DeadLetters(env.dead_letter_queue_url)
+        self.ports = upload.UploadPorts(
+            marketo=GuardedWriter(self.client, Guard(breaker, remaining_s=deadline.remaining_s)),
+            claims=CreateClaims(env.state_table),
+            errors=self.errors,
+            deferrer=SqsQueue(env.sync_queue_url),
+            stats=self.stats,
+            dead_letters=self.dead_letters,
+        )
+        self.settings = upload.UploadSettings(
+            field_map=default_field_map(), max_attempts=env.upload_max_attempts
+        )
+        # what every integration on the instance used today, read at most every few minutes
+        # across all copies, so the daily budget leaves the others their share
+        self.usage = InstanceUsageSync(limiter, lambda: self.client.usage_today().total)
+        self.idempotency = IdempotencyConfig(
+            event_key_jmespath="messageId",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=6 * 3600,
+        )
+        persistence = DynamoDBPersistenceLayer(
+            table_name=env.state_table,
+            key_attr="pk",
+            sort_key_attr="sk",
+            expiry_attr="expires_at",
+        )
+        self.handle: Callable[..., dict[str, Any]] = idempotent_function(
+            data_keyword_argument="record",
+            persistence_store=persistence,
+            config=self.idempotency,
+        )(_process)
+
+
 @cache
-def wired() -> tuple[upload.UploadPorts, InstanceUsageSync]:
-    env = environment()
-    credentials = load_credentials(env.credentials_secret)
-    marketo, limiter = marketo_client(credentials, env, env.state_table, deadline)
-    ports = upload.UploadPorts(
-        marketo=marketo,
-        claims=CreateClaims(env.state_table),
-        errors=StateStore(env.state_table),
-        deferrer=SqsQueue(env.sync_queue_url),
-        stats=DailyStats(env.state_table, zone=env.marketo_quota_timezone),
-    )
-    # what every integration on the instance used today, read at most every few minutes
-    # across all copies, so the daily budget leaves the others their share
-    usage = InstanceUsageSync(limiter, lambda: marketo.usage_today().total)
-    return ports, usage
+def wired() -> Wired:
+    return Wired(environment())
 
 
 def ports() -> upload.UploadPorts:
-    return wired()[0]
+    return wired().ports
 
 
-def record_handler(record: SQSRecord) -> dict[str, Any]:
-    result = upload.process(
-        record.body,
-        holder=record.message_id,
-        ports=ports(),
-        settings=upload.UploadSettings(field_map=default_field_map()),
-    )
+def _process(record: SQSRecord) -> dict[str, Any]:
+    kept = wired()
+    receives = int(record.attributes.approximate_receive_count or "1")
+    try:
+        result = upload.process(
+            record.body,
+            holder=record.message_id,
+            ports=kept.ports,
+            settings=kept.settings,
+            redelivered=receives > 1,
+        )
+    except InvalidMessage as exc:
+        return _dead_letter_invalid(record, str(exc), receives)
     logger.info(
         "batch written", extra={"result": result.model_dump(), "message_id": record.message_id}
     )
     return result.model_dump()
 
 
+def _dead_letter_invalid(record: SQSRecord, reason: str, receives: int) -> dict[str, Any]:
+    """Keep the body as it came, with the reason, where a person will see it."""
+    kept = wired()
+    at = utc_now()
+    kept.dead_letters.send(record.body, {ERROR_CODE: "invalid_message", ERROR_MESSAGE: reason})
+    kept.errors.record_errors(
+        [
+            ErrorEntry(
+                kind=ErrorKind.UNDELIVERABLE,
+                reason="invalid_message",
+                detail=f"{reason}; the body is in the dead-letter queue as it came",
+                record={"message_id": record.message_id, "bytes": len(record.body.encode())},
+                first_failure_at=at,
+                last_failure_at=at,
+                code="invalid_message",
+                attempts=receives,
+            )
+        ]
+    )
+    logger.warning(
+        "message is not a batch; dead-lettered",
+        extra={"message_id": record.message_id, "reason": reason},
+    )
+    return {"invalid_message": True, "message_id": record.message_id, "reason": reason}
+
+
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    return wired().handle(record=record)
+
+
+def _count_calls(client: MarketoClient, before: int, at: datetime, zone: str) -> None:
+    used = sum(n for kind, n in client.calls.items() if kind != "identity") - before
+    if used > 0:
+        wired().stats.add(call_counters(used, at, ZoneInfo(zone)), at=at)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    environment()
+    env = environment()
     deadline.start(context)
-    wired()[1].maybe_sync()
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    kept = wired()
+    kept.idempotency.register_lambda_context(context)
+    before = sum(n for kind, n in kept.client.calls.items() if kind != "identity")
+    started = utc_now()
+    try:
+        kept.usage.maybe_sync()
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        _count_calls(kept.client, before, started, env.marketo_quota_timezone)

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from leadsync.adapters.dead_letters import DeadLetters
 from leadsync.adapters.state import StateStore
 from leadsync.errors import DependencyError, InvalidEvent
 from leadsync.failures import from_rejection
@@ -146,7 +147,7 @@ def test_fetch_handler_refuses_other_events(lambda_context: FakeLambdaContext) -
         _handler("fetch").handler(event("upload_sqs.json"), lambda_context)
 
 
-def test_upload_handler_writes_the_sample_and_reports_only_the_broken_messages(
+def test_upload_handler_writes_the_sample_and_dead_letters_the_broken_messages(
     monkeypatch: pytest.MonkeyPatch,
     marketo: MarketoSimulator,
     secret: str,
@@ -154,16 +155,20 @@ def test_upload_handler_writes_the_sample_and_reports_only_the_broken_messages(
     queues: dict[str, str],
     lambda_context: FakeLambdaContext,
 ) -> None:
-    _upload_env(monkeypatch, secret, state_table, queues["sync"])
+    _upload_env(monkeypatch, secret, state_table, queues)
     marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org", "city": None}])
     sample = event("upload_sqs.json")
     records: list[dict[str, Any]] = sample["Records"]  # type: ignore[assignment]
     poison = {**records[0], "messageId": "poison-1", "body": "not json"}
     wrong = {**records[0], "messageId": "poison-2", "body": '{"records": []}'}
     response = _handler("upload").handler({"Records": [records[0], poison, wrong]}, lambda_context)
-    assert response == {
-        "batchItemFailures": [{"itemIdentifier": "poison-1"}, {"itemIdentifier": "poison-2"}]
-    }
+    # the broken messages are dealt with, not retried: kept as they came, with the reason
+    assert response == {"batchItemFailures": []}
+    letters = DeadLetters(queues["dlq"]).peek(10)
+    assert sorted(letter.body for letter in letters) == sorted([poison["body"], wrong["body"]])
+    assert {letter.attributes["error_code"] for letter in letters} == {"invalid_message"}
+    entries = StateStore(state_table).errors_between(None, datetime.now(UTC))
+    assert sorted(e.reason for e in entries) == ["invalid_message", "invalid_message"]
     leads = {lead["email"]: lead for lead in marketo.leads()}
     assert leads["jane.doe@example.com"]["country"] == "United States"
     assert leads["max.mustermann@example.org"]["city"] == "Berlin"
@@ -222,14 +227,18 @@ def test_digest_handler_marks_nothing_when_ses_refuses(
 
 
 def _upload_env(
-    monkeypatch: pytest.MonkeyPatch, secret: str, state_table: str, queue: str, **limits: str
+    monkeypatch: pytest.MonkeyPatch,
+    secret: str,
+    state_table: str,
+    queues: dict[str, str],
+    **limits: str,
 ) -> None:
     for key, value in {
         **LIMITS,
         "STATE_TABLE": state_table,
         "CREDENTIALS_SECRET": secret,
-        "SYNC_QUEUE_URL": queue,
-        "DEAD_LETTER_QUEUE_URL": queue,
+        "SYNC_QUEUE_URL": queues["sync"],
+        "DEAD_LETTER_QUEUE_URL": queues["dlq"],
         **limits,
     }.items():
         monkeypatch.setenv(key, value)
@@ -257,7 +266,7 @@ def test_a_spent_daily_cap_parks_the_rest_until_the_reset(
     queues: dict[str, str],
     lambda_context: FakeLambdaContext,
 ) -> None:
-    _upload_env(monkeypatch, secret, state_table, queues["sync"], MARKETO_DAILY_CAP="2")
+    _upload_env(monkeypatch, secret, state_table, queues, MARKETO_DAILY_CAP="2")
     marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
     response = _handler("upload").handler(event("upload_sqs.json"), lambda_context)
     assert response == {"batchItemFailures": []}  # nothing failed: the rest waits
@@ -284,7 +293,7 @@ def test_a_spent_rate_sends_the_rest_back_with_a_short_delay(
         monkeypatch,
         secret,
         state_table,
-        queues["sync"],
+        queues,
         MARKETO_CALLS_PER_WINDOW="2",
         MARKETO_BURST="1",
     )
@@ -301,3 +310,80 @@ def test_a_spent_rate_sends_the_rest_back_with_a_short_delay(
     assert result["deferred"] >= 1
     assert result["created"] + result["deferred"] == 2  # every record written or waiting
     assert 1 <= result["deferred_seconds"] <= 20
+
+
+def _fresh(sample: dict[str, Any], message_id: str, receives: int = 1) -> dict[str, Any]:
+    records: list[dict[str, Any]] = sample["Records"]  # type: ignore[assignment]
+    record = {
+        **records[0],
+        "messageId": message_id,
+        "attributes": {**records[0]["attributes"], "ApproximateReceiveCount": str(receives)},
+    }
+    return {"Records": [record]}
+
+
+def test_marketo_failing_sends_the_batch_back_with_its_history_then_opens_the_breaker(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    marketo: MarketoSimulator,
+    secret: str,
+    state_table: str,
+    queues: dict[str, str],
+) -> None:
+    _upload_env(monkeypatch, secret, state_table, queues, BREAKER_FAILURE_THRESHOLD="2")
+    marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
+    marketo.set_faults(http_5xx_probability=1.0, http_5xx_statuses=[503])
+    short = FakeLambdaContext()
+    short.get_remaining_time_in_millis = lambda: 17_000  # type: ignore[method-assign]
+    sample = event("upload_sqs.json")
+
+    first = _handler("upload").handler(_fresh(sample, "m-1"), short)
+    assert first == {"batchItemFailures": []}  # dealt with: sent back for later
+    [result] = _logged_results(caplog)
+    assert (result["retried"], result["failure"], result["wait_reason"]) == (2, "HTTP 503", "retry")
+    assert _waiting(queues["sync"])["ApproximateNumberOfMessagesDelayed"] == 1
+
+    caplog.clear()
+    _handler("upload").handler(_fresh(sample, "m-2"), short)  # the second failure in a row
+    caplog.clear()
+    calls = len(marketo.audit()["requests"])
+    third = _handler("upload").handler(_fresh(sample, "m-3"), short)
+    assert third == {"batchItemFailures": []}
+    [result] = _logged_results(caplog)
+    assert (result["deferred"], result["wait_reason"]) == (2, "circuit_open")
+    assert result["retried"] == 0
+    assert len(marketo.audit()["requests"]) == calls  # the open breaker made no call
+    assert [lead["email"] for lead in marketo.leads()] == ["max.mustermann@example.org"]
+
+
+def test_a_message_delivered_again_after_its_writes_were_accepted_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    marketo: MarketoSimulator,
+    secret: str,
+    state_table: str,
+    queues: dict[str, str],
+    lambda_context: FakeLambdaContext,
+) -> None:
+    _upload_env(monkeypatch, secret, state_table, queues)
+    marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
+    sample = event("upload_sqs.json")
+    _handler("upload").handler(_fresh(sample, "m-1"), lambda_context)
+    writes = [r["action"] for r in marketo.audit()["requests"] if r["action"].startswith("sync")]
+    assert writes == ["sync:createOnly", "sync:updateOnly"]
+
+    # the same message again (its result kept with the idempotency record): no call at all
+    seen = len(marketo.audit()["requests"])
+    assert _handler("upload").handler(_fresh(sample, "m-1", 2), lambda_context) == {
+        "batchItemFailures": []
+    }
+    assert len(marketo.audit()["requests"]) == seen
+
+    # the process died after Marketo accepted, before anything was kept: SQS delivers again
+    caplog.clear()
+    _handler("upload").handler(_fresh(sample, "m-1-lost", 2), lambda_context)
+    after = [r["action"] for r in marketo.audit()["requests"][seen:] if r["action"] != "identity"]
+    assert after == ["lookup"]  # read, found written, nothing written twice
+    [result] = _logged_results(caplog)
+    assert (result["unchanged"], result["created"], result["updated"]) == (2, 0, 0)
+    assert [lead["email"] for lead in marketo.leads()].count("jane.doe@example.com") == 1

@@ -34,6 +34,13 @@ def properties(logical_id: str) -> dict[str, Any]:
     return props
 
 
+def resolve(value: Any) -> Any:
+    """A property's value with a `Ref` to a parameter replaced by the parameter's default."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return template()["Parameters"][value["Ref"]]["Default"]
+    return value
+
+
 def function_environment(logical_id: str) -> dict[str, Any]:
     """Globals' variables overlaid with the function's own (values still unresolved)."""
     variables: dict[str, Any] = dict(template()["Globals"]["Function"]["Environment"]["Variables"])
@@ -77,7 +84,7 @@ def create_queue_from_template(
         "ReceiveMessageWaitTimeSeconds",
     ):
         if key in props:
-            attributes[key] = str(props[key])
+            attributes[key] = str(resolve(props[key]))
     if "RedrivePolicy" in props:
         if dead_letter_arn is None:
             raise AssertionError(f"{logical_id} needs its dead-letter queue's ARN")

@@ -86,3 +86,11 @@ class ClaimOutcome(Protocol):
 
 class Deferrer(Protocol):
     def defer(self, batch: SyncBatch, delay_seconds: int) -> None: ...
+
+
+class DeadLetterSink(Protocol):
+    """Where a batch goes, with its history, when no further delivery can help."""
+
+    def send_batch(self, batch: SyncBatch) -> str: ...
+
+    def send(self, body: str, attributes: Mapping[str, str]) -> str: ...

@@ -8,6 +8,15 @@
 - When the budget is spent (the limiter's rate or daily quota, or Marketo's 606/607/615), the
   records not yet written go back to the queue with a delay; nothing is dropped.
 - A record Marketo refuses goes to the error store with its reason and correlation id.
+- A call that keeps failing for a transient cause (after the retries of resilience.Guard)
+  sends the records not yet written back to the queue as a new message with the failure
+  in its history and a growing delay; after `max_attempts` deliveries, or at once for a
+  refusal no retry can change, the batch goes to the dead-letter queue with that history.
+  While the destination's circuit breaker is open the work waits in the queue, its
+  attempts untouched.
+- A delivery that may repeat work already done (SQS delivered the message again, or it is a
+  retry) first reads the leads and decides every record again: what Marketo already holds
+  is not written twice.
 """
 
 from __future__ import annotations
@@ -21,16 +30,24 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from leadsync.clock import utc_now
 from leadsync.diff import Action, decide
-from leadsync.errors import InvalidMessage
+from leadsync.errors import DependencyError, InvalidMessage, PermanentError
 from leadsync.failures import ErrorEntry, from_record
 from leadsync.fieldmap import FieldMap, default_field_map
 from leadsync.limiter.api import BudgetExhausted, DailyQuotaExhausted
-from leadsync.marketo.errors import MarketoQuotaExhausted, MarketoRateLimited
+from leadsync.marketo.errors import MarketoError, MarketoQuotaExhausted, MarketoRateLimited
 from leadsync.marketo.models import RecordResult
-from leadsync.messages import SyncBatch, SyncRecord
+from leadsync.messages import FailureNote, SyncBatch, SyncRecord, keep_notes
 from leadsync.observability import get_logger
 from leadsync.planning import chosen_lead, lookup_fields
-from leadsync.ports import CreateClaimer, Deferrer, ErrorSink, LeadWriter, StatsSink
+from leadsync.ports import (
+    CreateClaimer,
+    DeadLetterSink,
+    Deferrer,
+    ErrorSink,
+    LeadWriter,
+    StatsSink,
+)
+from leadsync.resilience import CircuitOpen, GaveUp
 
 ALREADY_EXISTS = "1005"
 NOT_FOUND = "1004"
@@ -44,6 +61,10 @@ class UploadSettings:
     claim_lease: timedelta = timedelta(minutes=15)
     # how soon a record whose e-mail another message is creating is tried again
     claim_retry_seconds: int = 20
+    # deliveries a batch may fail for a transient cause before it is dead-lettered
+    max_attempts: int = 4
+    # delay before the next delivery of a failed batch: doubled each attempt, at most 900 s
+    retry_delay_seconds: int = 30
 
 
 @dataclass
@@ -53,6 +74,7 @@ class UploadPorts:
     errors: ErrorSink
     deferrer: Deferrer
     stats: StatsSink | None = None
+    dead_letters: DeadLetterSink | None = None
 
 
 class UploadResult(BaseModel):
@@ -68,6 +90,9 @@ class UploadResult(BaseModel):
     deferred: int = 0
     deferred_seconds: int = 0
     wait_reason: str | None = None
+    retried: int = 0  # records sent back after a failed call, for a later delivery
+    dead_lettered: int = 0
+    failure: str | None = None  # the code of the call that failed, when one did
 
 
 def parse_batch(body: str | bytes) -> SyncBatch:
@@ -125,8 +150,11 @@ def process(
     ports: UploadPorts,
     settings: UploadSettings | None = None,
     now: Callable[[], datetime] = utc_now,
+    redelivered: bool = False,
 ) -> UploadResult:
-    """Write one message's records; `holder` names this delivery (the SQS message id)."""
+    """Write one message's records; `holder` names this delivery (the SQS message id).
+
+    `redelivered`: SQS has delivered this message before (its receive count is above 1)."""
     batch = parse_batch(body)
     settings = settings or UploadSettings()
     started = now()
@@ -149,14 +177,33 @@ def process(
         dict(enumerate(batch.records)),
     )
     wait: tuple[int, str, datetime | None] | None = None
+    gave_up: tuple[int, int, str] | None = None
     try:
+        if redelivered or batch.attempts:
+            _recheck(run)
         _write(run, holder)
     except (BudgetExhausted, MarketoRateLimited) as exc:
         wait = _wait_of(exc, started)
+    except CircuitOpen as exc:
+        wait = max(1, math.ceil(exc.retry_after_seconds)), "circuit_open", None
+    except GaveUp as exc:
+        gave_up = _give_back(
+            run, exc.code, f"{exc.detail} (after {exc.tries} tries)", exc.request, permanent=False
+        )
+    except (PermanentError, DependencyError) as exc:
+        if not isinstance(exc, MarketoError) or exc.retryable:
+            raise
+        # a refusal of the whole call: no retry can change it
+        gave_up = _give_back(run, exc.code, exc.detail or str(exc), "", permanent=True)
     finally:
         if run.errors:
             ports.errors.record_errors(run.errors)
     deferred, seconds, reason = _defer(run, wait)
+    retried = dead_lettered = 0
+    if gave_up is not None:
+        retried, dead_lettered, failure_code = gave_up
+        if retried and reason is None:
+            seconds, reason = _retry_delay(run), "retry"
     result = UploadResult(
         correlation_id=batch.correlation_id,
         records=len(batch.records),
@@ -168,6 +215,9 @@ def process(
         deferred=deferred,
         deferred_seconds=seconds,
         wait_reason=reason,
+        retried=retried,
+        dead_lettered=dead_lettered,
+        failure=failure_code if gave_up is not None else None,
     )
     if ports.stats is not None:
         ports.stats.add(
@@ -179,9 +229,81 @@ def process(
                 "protected_kept": result.protected_kept,
                 "records_failed": result.failed,
                 "records_deferred": result.deferred,
+                "records_retried": result.retried,
+                "records_dead_lettered": result.dead_lettered,
             }
         )
     return result
+
+
+def _recheck(run: _Run) -> None:
+    """Decide every record again against the leads as they are now, before any write, so a
+    delivery that repeats work already done writes nothing twice."""
+    indexes = list(run.open)
+    if not indexes:
+        return
+    emails = [run.open[i].email for i in indexes]
+    found = run.ports.marketo.lookup_by_email(emails, lookup_fields(run.fmap))
+    for i in indexes:
+        record = run.open[i]
+        lead = chosen_lead(found.get(record.email, []))
+        if lead is None:
+            continue  # not there: a create still to make, or an update that will say so
+        decision = decide(record.fields, (lead.id, lead.fields), run.fmap, record.last_chat_at)
+        if decision.action is Action.UNCHANGED:
+            run.settle(i, "unchanged")
+            continue
+        run.open[i] = record.model_copy(
+            update={"action": "update", "lead_id": lead.id, "fields": decision.fields}
+        )
+
+
+def _retry_delay(run: _Run) -> int:
+    delay = run.settings.retry_delay_seconds * 2 ** min(run.batch.attempts, 10)
+    return int(min(delay, SQS_MAX_DELAY_SECONDS))
+
+
+def _give_back(
+    run: _Run, code: str, message: str, request: str, *, permanent: bool
+) -> tuple[int, int, str]:
+    """The records not yet written, with this failure in their history: back to the queue
+    for a later delivery, or to the dead-letter queue. Returns (retried, dead-lettered, code)."""
+    code = (code or "unknown")[:100]
+    waiting = [run.open.pop(i) for i in sorted(run.open)]
+    if not waiting:
+        return 0, 0, code
+    batch = run.batch
+    attempt = batch.attempts + 1
+    note = FailureNote(
+        at=run.at, attempt=attempt, code=code, message=message[:1000], request=request[:200]
+    )
+    failed = batch.model_copy(
+        update={
+            "records": waiting,
+            "attempts": attempt,
+            "failures": keep_notes([*batch.failures, note]),
+            "not_before": None,
+        }
+    )
+    logger = get_logger()
+    context = {
+        "correlation_id": batch.correlation_id,
+        "records": len(waiting),
+        "attempt": attempt,
+        "code": code,
+        "request": request,
+    }
+    if permanent or attempt >= run.settings.max_attempts or run.ports.dead_letters is None:
+        if run.ports.dead_letters is None:
+            raise DependencyError(
+                f"{code}: {message}", dependency="marketo", retryable=not permanent
+            )
+        run.ports.dead_letters.send_batch(failed)
+        logger.warning("batch dead-lettered", extra=context)
+        return 0, len(waiting), code
+    run.ports.deferrer.defer(failed, _retry_delay(run))
+    logger.info("batch sent back for a later attempt", extra=context)
+    return len(waiting), 0, code
 
 
 def _write(run: _Run, holder: str) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from leadsync.config import MarketoLimits
 from leadsync.limiter.config import LimiterConfig
@@ -42,6 +44,12 @@ class InvocationDeadline:
     def start(self, context: HasRemainingTime) -> None:
         self._ends = self._monotonic() + context.get_remaining_time_in_millis() / 1000
 
+    def remaining_s(self) -> float:
+        """Seconds left for work before the margin; unbounded outside an invocation."""
+        if self._ends is None:
+            return float("inf")
+        return self._ends - self._margin - self._monotonic()
+
     def __call__(self) -> float:
         now = self._monotonic()
         latest = now + self._max_wait
@@ -71,3 +79,10 @@ def marketo_client(
         deadline=deadline,
     )
     return client, limiter
+
+
+def call_counters(used: int, at: datetime, zone: ZoneInfo) -> dict[str, int]:
+    """Daily counters for `used` Marketo calls made around `at`: the day's total and the
+    hour's (in the quota's time zone), from which the digest names the busiest hour."""
+    hour = at.astimezone(zone).hour
+    return {"marketo_calls": used, f"marketo_calls_hour_{hour:02d}": used}

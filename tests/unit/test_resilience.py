@@ -1,0 +1,150 @@
+"""Retries: which failures, how long, bounded by the invocation's time; the breaker's part."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from leadsync.errors import DependencyError
+from leadsync.marketo.errors import (
+    MarketoNoAnswer,
+    MarketoPermanent,
+    MarketoRateLimited,
+    MarketoRetryable,
+)
+from leadsync.resilience import (
+    RETRY_DELAYS_S,
+    CircuitOpen,
+    GaveUp,
+    Guard,
+    RetryPolicy,
+    is_retryable,
+)
+
+NOW = datetime(2026, 1, 15, 13, tzinfo=UTC)
+
+
+class Recorder:
+    def __init__(self, closed: bool = True) -> None:
+        self.events: list[str] = []
+        self.closed = closed
+
+    def before_call(self) -> None:
+        self.events.append("check")
+        if not self.closed:
+            raise CircuitOpen("marketo", 42)
+
+    def succeeded(self) -> None:
+        self.events.append("ok")
+
+    def failed(self) -> None:
+        self.events.append("fail")
+
+
+def _failing(*errors: BaseException) -> tuple[list[int], object]:
+    calls: list[int] = []
+    pending = list(errors)
+
+    def call() -> str:
+        calls.append(1)
+        if pending:
+            raise pending.pop(0)
+        return "done"
+
+    return calls, call
+
+
+def _guard(breaker: Recorder, slept: list[float], remaining: float = 1e9) -> Guard:
+    return Guard(
+        breaker,
+        RetryPolicy(rng=random.Random(1)),
+        remaining_s=lambda: remaining,
+        sleep=slept.append,
+        now=lambda: NOW,
+    )
+
+
+def test_transient_failures_are_retried_after_about_1_4_and_16_seconds() -> None:
+    slept: list[float] = []
+    breaker = Recorder()
+    calls, call = _failing(
+        MarketoRetryable("HTTP 503", "down"),
+        MarketoNoAnswer("local:timeout", "no answer"),
+        MarketoRetryable("604", "timed out"),
+    )
+    assert _guard(breaker, slept).call("createOnly 3 records", call) == "done"  # type: ignore[arg-type]
+    assert len(calls) == 4
+    assert len(slept) == 3
+    for waited, base in zip(slept, RETRY_DELAYS_S, strict=True):
+        assert base * 0.75 <= waited <= base * 1.25  # jittered around 1, 4, 16 s
+    assert breaker.events == ["check", "fail", "check", "fail", "check", "fail", "check", "ok"]
+
+
+def test_after_the_third_retry_the_failure_goes_to_the_caller_with_its_request() -> None:
+    slept: list[float] = []
+    errors = [MarketoRetryable("HTTP 500", f"down {n}") for n in range(4)]
+    calls, call = _failing(*errors)
+    with pytest.raises(GaveUp) as caught:
+        _guard(Recorder(), slept).call("updateOnly 2 records by id", call)  # type: ignore[arg-type]
+    assert len(calls) == 4
+    assert (caught.value.code, caught.value.detail) == ("HTTP 500", "down 3")
+    assert caught.value.request == "updateOnly 2 records by id"
+    assert caught.value.tries == 4
+    assert caught.value.retryable
+
+
+def test_no_retry_is_started_that_the_invocation_has_no_time_for() -> None:
+    slept: list[float] = []
+    calls, call = _failing(MarketoRetryable("HTTP 502", "edge"), MarketoRetryable("502", "x"))
+    # 8 s left: the 1 s retry fits (with room for the call), the 4 s one does not
+    left = iter([8.0, 3.0])
+    guard = Guard(
+        Recorder(),
+        RetryPolicy(rng=random.Random(1)),
+        remaining_s=lambda: next(left),
+        sleep=slept.append,
+        now=lambda: NOW,
+    )
+    with pytest.raises(GaveUp) as caught:
+        guard.call("lookup 10 e-mails", call)  # type: ignore[arg-type]
+    assert len(calls) == 2
+    assert len(slept) == 1
+    assert caught.value.tries == 2
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        MarketoPermanent("1003", "refused"),
+        MarketoRateLimited("606", "rate"),
+        DependencyError("bug", dependency="marketo", retryable=False),
+        ValueError("a bug of ours"),
+    ],
+)
+def test_refusals_rate_limits_and_bugs_are_not_retried(error: BaseException) -> None:
+    slept: list[float] = []
+    breaker = Recorder()
+    calls, call = _failing(error)
+    with pytest.raises(type(error)):
+        _guard(breaker, slept).call("createOnly 1 records", call)  # type: ignore[arg-type]
+    assert (len(calls), slept) == (1, [])
+    # the destination answered: that is no failure of the destination
+    assert breaker.events == ["check", "ok"]
+
+
+def test_an_open_breaker_stops_the_call_before_it_is_made() -> None:
+    calls, call = _failing()
+    with pytest.raises(CircuitOpen) as caught:
+        _guard(Recorder(closed=False), []).call("lookup 1 e-mails", call)  # type: ignore[arg-type]
+    assert calls == []
+    assert caught.value.retry_after_seconds == 42
+
+
+def test_retryable_classes() -> None:
+    assert is_retryable(MarketoRetryable("713", "transient"))
+    assert is_retryable(MarketoNoAnswer("local:connection", "refused"))
+    assert not is_retryable(MarketoRateLimited("606", "rate"))
+    assert not is_retryable(MarketoPermanent("610", "not found"))
+    assert not is_retryable(RuntimeError("x"))
