@@ -18,6 +18,7 @@ from leadsync.errors import DependencyError, InvalidEvent
 from leadsync.failures import from_rejection
 from leadsync.mapping.livechat_to_visitor import map_entries
 from leadsync.models import Rejection, RejectionReason
+from leadsync.resilience import CircuitOpen
 from local.simulators.livechat.data import GenerationParams
 from local.simulators.livechat.server import DEFAULT_TOKEN, LiveChatSimulator
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
@@ -387,3 +388,39 @@ def test_a_message_delivered_again_after_its_writes_were_accepted_writes_nothing
     [result] = _logged_results(caplog)
     assert (result["unchanged"], result["created"], result["updated"]) == (2, 0, 0)
     assert [lead["email"] for lead in marketo.leads()].count("jane.doe@example.com") == 1
+
+
+def test_fetch_stops_while_the_breaker_is_open_and_keeps_its_mark(
+    monkeypatch: pytest.MonkeyPatch,
+    simulator: LiveChatSimulator,
+    marketo: MarketoSimulator,
+    secret: str,
+    state_table: str,
+    queues: dict[str, str],
+    lambda_context: FakeLambdaContext,
+) -> None:
+    for key, value in {
+        **LIMITS,
+        "STATE_TABLE": state_table,
+        "CREDENTIALS_SECRET": secret,
+        "SYNC_QUEUE_URL": queues["sync"],
+        "FETCH_START": START.isoformat(),
+    }.items():
+        monkeypatch.setenv(key, value)
+    # the upload found Marketo failing a moment ago
+    boto3.client("dynamodb").put_item(
+        TableName=state_table,
+        Item={
+            "pk": {"S": "breaker#marketo"},
+            "sk": {"S": "state"},
+            "state": {"S": "open"},
+            "failures": {"N": "5"},
+            "opened_ms": {"N": str(int(datetime.now(UTC).timestamp() * 1000))},
+        },
+    )
+    with pytest.raises(CircuitOpen):
+        _handler("fetch").handler(event("fetch_schedule.json"), lambda_context)
+    assert StateStore(state_table).get_high_water_mark() is None  # the next run reads again
+    lookups = [r for r in marketo.audit()["requests"] if r["action"] == "lookup"]
+    assert lookups == []
+    assert _waiting(queues["sync"])["ApproximateNumberOfMessages"] == 0

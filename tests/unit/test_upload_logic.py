@@ -178,6 +178,10 @@ def test_records_marketo_refuses_go_to_the_error_store_with_their_context() -> N
         assert error.correlation_id == "corr-1"
         assert error.record is not None
         assert error.chat_ids
+        assert error.attempts == 1
+        assert error.first_failure_at == error.last_failure_at == NOW
+    requests = {e.code: e.request for e in world.state.errors}
+    assert requests == {"1003": "createOnly 2 records", "1004": "updateOnly 1 records by id"}
     assert world.stats.totals["records_failed"] == 2
 
 

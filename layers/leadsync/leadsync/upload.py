@@ -127,7 +127,7 @@ class _Run:
         self.open.pop(index, None)
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
 
-    def fail(self, index: int, result: RecordResult) -> None:
+    def fail(self, index: int, result: RecordResult, request: str) -> None:
         record = self.open[index]
         code = ",".join(result.codes) or result.status
         detail = "; ".join(reason.message for reason in result.reasons if reason.message)
@@ -138,6 +138,10 @@ class _Run:
                 detail=detail or "Marketo skipped the record",
                 at=self.at,
                 correlation_id=self.batch.correlation_id,
+                code=code[:100],
+                request=request,
+                attempts=self.batch.attempts + 1,
+                first_failure_at=self.batch.first_failure_at,
             )
         )
         self.settle(index, "failed")
@@ -335,7 +339,7 @@ def _create(run: _Run, indexes: list[int], holder: str) -> list[int]:
             elif ALREADY_EXISTS in result.codes:
                 existing.append(i)
             else:
-                run.fail(i, result)
+                run.fail(i, result, f"createOnly {len(mine)} records")
     finally:
         run.ports.claims.release(list(outcome.claimed), holder)
     return _redecide(run, existing) if existing else []
@@ -372,7 +376,7 @@ def _update(run: _Run, indexes: Sequence[int]) -> None:
         if result.status == "updated":
             run.settle(i, "updated")
         else:
-            run.fail(i, result)
+            run.fail(i, result, f"updateOnly {len(indexes)} records by id")
 
 
 def _wait_of(exc: Exception, at: datetime) -> tuple[int, str, datetime | None]:
