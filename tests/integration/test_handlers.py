@@ -314,7 +314,7 @@ def test_a_spent_rate_sends_the_rest_back_with_a_short_delay(
 
 
 def _fresh(sample: dict[str, Any], message_id: str, receives: int = 1) -> dict[str, Any]:
-    records: list[dict[str, Any]] = sample["Records"]  # type: ignore[assignment]
+    records: list[dict[str, Any]] = sample["Records"]
     record = {
         **records[0],
         "messageId": message_id,
