@@ -72,15 +72,24 @@ def _summary(world: LocalWorld, report: CycleReport) -> None:
 
 
 def _digest(world: LocalWorld) -> None:
+    """Fire the digest; write the e-mail SES accepted, both parts, to .local/outbox/."""
     _step("the daily schedule fires the digest function")
     digest = world.fire_schedule("DigestFunction").result
     _show("digest returned", digest)
     outbox = world.options.state_dir / "outbox"
     outbox.mkdir(parents=True, exist_ok=True)
-    for mail in world.sent_emails():
-        path = outbox / f"{mail['id']}.html"
-        path.write_text(mail["body"] or "", encoding="utf-8")
-    _show("mail SES accepted is in", str(outbox))
+    parts = {"html": outbox / "digest.html", "text": outbox / "digest.txt"}
+    for path in parts.values():
+        path.unlink(missing_ok=True)  # never leave an older run's mail to be taken for this one
+    sent = digest.get("message_id") if isinstance(digest, dict) else None
+    mail = next((m for m in world.sent_emails() if sent and m["id"] == sent), None)
+    if mail is None:
+        _show("no e-mail", "nothing to report and DIGEST_SEND_ALL_CLEAR is off")
+        return
+    _show("subject", mail["subject"])
+    for part, path in parts.items():
+        path.write_text(mail[part] or "", encoding="utf-8")
+        _show(f"the {part} part SES accepted", str(path))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,12 +1,15 @@
 """moto in server mode on loopback: `python -m local.moto_server [--port N]`.
 
 Besides the AWS APIs it answers `GET /_local/ses/messages`: every e-mail the emulated SES
-accepted, so the local world can show the mail a person would have received.
+accepted, so the local world can show the mail a person would have received. moto keeps one
+body part of an SES v2 simple message; the server keeps the whole content SES accepted (the
+subject, the text part and the HTML part) beside it, under the message id moto answered.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import threading
@@ -19,8 +22,14 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import make_server
+from werkzeug.wsgi import get_input_stream
 
 SES_MESSAGES_PATH = "/_local/ses/messages"
+SES_V2_SEND_PATH = "/v2/email/outbound-emails"
+
+# message id → {"subject", "text", "html"} of the SES v2 simple messages accepted
+_accepted: dict[str, dict[str, str | None]] = {}
+_accepted_lock = threading.Lock()
 
 
 def _sent_messages() -> list[dict[str, Any]]:
@@ -41,9 +50,61 @@ def _sent_messages() -> list[dict[str, Any]]:
                         "subject": getattr(message, "subject", None),
                         "body": getattr(message, "body", None),
                         "raw": raw,
+                        **_content_of(message.id),
                     }
                 )
     return messages
+
+
+def _content_of(message_id: str) -> dict[str, str | None]:
+    with _accepted_lock:
+        content = _accepted.get(message_id)
+    if content is None:
+        return {"text": None, "html": None}
+    return {"text": content.get("text"), "html": content.get("html")}
+
+
+def _simple_content(request_body: bytes) -> dict[str, str | None] | None:
+    """Subject, text and HTML of an SES v2 SendEmail request with simple content."""
+    try:
+        simple = json.loads(request_body)["Content"]["Simple"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    body = simple.get("Body", {})
+    return {
+        "subject": simple.get("Subject", {}).get("Data"),
+        "text": body.get("Text", {}).get("Data"),
+        "html": body.get("Html", {}).get("Data"),
+    }
+
+
+def _send_email_v2(
+    dispatcher: DomainDispatcherApplication,
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+) -> Iterable[bytes]:
+    """Dispatch SendEmail as usual; when SES accepts it, keep the content it was given."""
+    request_body = get_input_stream(environ).read()
+    environ["wsgi.input"] = io.BytesIO(request_body)
+    environ["CONTENT_LENGTH"] = str(len(request_body))
+    environ.pop("wsgi.input_terminated", None)
+    status: list[str] = []
+
+    def capture(code: str, headers: Any, *exc_info: Any) -> Any:
+        status.append(code)
+        return start_response(code, headers, *exc_info)
+
+    answer = b"".join(dispatcher(environ, capture))
+    content = _simple_content(request_body)
+    if status and status[0].startswith("200") and content is not None:
+        try:
+            message_id = json.loads(answer)["MessageId"]
+        except (ValueError, KeyError, TypeError):
+            message_id = None
+        if isinstance(message_id, str):
+            with _accepted_lock:
+                _accepted[message_id] = content
+    return [answer]
 
 
 def application(dispatcher: DomainDispatcherApplication) -> Callable[..., Iterable[bytes]]:
@@ -56,6 +117,8 @@ def application(dispatcher: DomainDispatcherApplication) -> Callable[..., Iterab
             body = json.dumps(_sent_messages(), default=str).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if environ.get("PATH_INFO") == SES_V2_SEND_PATH and environ.get("REQUEST_METHOD") == "POST":
+            return _send_email_v2(dispatcher, environ, start_response)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             with dynamodb_turn:
                 return list(dispatcher(environ, start_response))

@@ -129,7 +129,8 @@ class UploadEnv(CommonEnv, MarketoLimits, BreakerEnv):
     upload_max_attempts: int = Field(default=4, ge=1, le=20)
 
 
-class DigestEnv(CommonEnv):
+class DigestEnv(CommonEnv, MarketoLimits):
+    # MarketoLimits: the daily cap and quota, and the time zone of the day the totals count
     dead_letter_queue_url: str = Field(min_length=1)
     admin_email: Annotated[list[str], BeforeValidator(_addresses)]
     sender_email: Annotated[str, BeforeValidator(_address)]
