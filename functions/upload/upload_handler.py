@@ -34,6 +34,7 @@ from leadsync.adapters.stats import DailyStats
 from leadsync.clock import utc_now
 from leadsync.config import UploadEnv, load
 from leadsync.errors import InvalidMessage
+from leadsync.events import parse_sqs_event
 from leadsync.failures import ErrorEntry, ErrorKind
 from leadsync.fieldmap import default_field_map
 from leadsync.limiter.usage import InstanceUsageSync
@@ -175,6 +176,7 @@ def _count_calls(client: MarketoClient, before: int, at: datetime, zone: str) ->
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    parse_sqs_event(event)  # another kind of event costs no Marketo call
     env = environment()
     deadline.start(context)
     kept = wired()

@@ -93,3 +93,63 @@ def entry(
         "users": [user if user is not None else customer(), dict(AGENT)],
         "thread": thread_ if thread_ is not None else thread(),
     }
+
+
+# Hostile text, as visitors type it or as a broken client sends it.
+HUGE = "A" * 10_240  # 10 kB
+MARKUP = "<script>alert('x')</script>"
+CONTROL = "ctrl\x00chars\x07here\x1b[31m\r\nBcc: x@example.net"
+BIDI = "\u202eevil-rtl-override\u202c"
+ZERO_WIDTH = "zero\u200bwidth\ufeff\u2060"
+HOSTILE = (
+    HUGE,
+    MARKUP,
+    '<b>Bold</b> &amp; <i>italic</i> <a href="javascript:alert(1)">click</a>',
+    "<img src=x onerror=alert(1)",
+    CONTROL,
+    BIDI,
+    ZERO_WIDTH,
+    "{{7*7}} ${jndi:ldap://127.0.0.1/a}",
+    "\ud800 lone surrogate",
+    "\U000e0041\U000e0042 tag characters",
+)
+
+
+def hostile_customer(value: str, *, email: str = "hostile@example.com") -> dict[str, Any]:
+    """A customer whose every mapped value is `value` (URLs keep a scheme so they are URLs)."""
+    return customer(
+        email=email,
+        name=f"{value} {value}",
+        phone=value,
+        referrer=f"https://ref.example.com/?q={value}",
+        pages=[f"https://shop.example.com/{value}"],
+        geo={
+            "country": value,
+            "country_code": value,
+            "region": value,
+            "city": value,
+            "timezone": value,
+        },
+    )
+
+
+def hostile_entry(
+    chat_id: str, value: str, *, email: str = "hostile@example.com"
+) -> dict[str, Any]:
+    """A chat with `value` in every field the mapping reads, the pre-chat form included."""
+    return entry(
+        chat_id,
+        user=hostile_customer(value, email=email),
+        thread_=thread(
+            f"T-{chat_id}",
+            events=[
+                form(
+                    ("name", value),
+                    ("email", email),
+                    ("question", value),  # "Company:" in LiveChat's default form
+                    ("group_chooser", {"id": value, "label": value}),
+                )
+            ],
+            tags=[value, f"{value}-2", *(f"t{i}-{value}" for i in range(60))],
+        ),
+    )

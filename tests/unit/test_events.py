@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from leadsync.errors import InvalidEvent
-from leadsync.events import parse_scheduled_event
+from leadsync.events import parse_scheduled_event, parse_sqs_event
 from leadsync.upload import parse_batch
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -47,3 +47,15 @@ def test_upload_sample_holds_valid_batches_without_real_addresses() -> None:
 def test_anything_else_is_refused(event: Any) -> None:
     with pytest.raises(InvalidEvent, match="Scheduled Event"):
         parse_scheduled_event(event)
+
+
+def test_upload_sample_is_an_sqs_event() -> None:
+    event = json.loads((EVENTS / "upload_sqs.json").read_text())
+    parsed = parse_sqs_event(event)
+    assert [m.message_id for m in parsed.records] == [r["messageId"] for r in event["Records"]]
+
+
+@pytest.mark.parametrize("name", ["fetch_schedule.json", "digest_schedule.json"])
+def test_a_schedule_is_not_an_sqs_event(name: str) -> None:
+    with pytest.raises(InvalidEvent, match="expected an SQS event; got 'Scheduled Event'"):
+        parse_sqs_event(json.loads((EVENTS / name).read_text()))

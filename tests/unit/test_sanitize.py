@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadsync.sanitize import MAX_TEXT_LENGTH, clean_text, normalize_email
+from leadsync.sanitize import MAX_TEXT_LENGTH, clean_field, clean_text, clean_url, normalize_email
 
 
 @pytest.mark.parametrize(
@@ -78,3 +78,25 @@ def test_normalized_email_is_short_lowercase_and_stable(raw: str) -> None:
         assert len(email) <= 254
         assert email == email.lower() == email.strip()
         assert normalize_email(email) == email
+
+
+@given(st.text(max_size=2_000))
+def test_field_text_is_bounded_markup_free_and_stable(raw: str) -> None:
+    text = clean_field(raw)
+    if text is not None:
+        assert 0 < len(text) <= MAX_TEXT_LENGTH
+        assert "<" not in text
+        assert ">" not in text
+        assert not any(ord(char) < 32 or ord(char) == 127 for char in text)
+        assert clean_field(text) == text
+
+
+@given(st.text(max_size=600))
+def test_urls_are_bounded_http_and_stable(raw: str) -> None:
+    for candidate in (raw, "https://example.com/" + raw):
+        url = clean_url(candidate)
+        if url is not None:
+            assert len(url) <= MAX_TEXT_LENGTH
+            assert url.lower().startswith(("http://", "https://"))
+            assert not any(char in url for char in " \"'<>`")
+            assert clean_url(url) == url

@@ -25,6 +25,8 @@ from leadsync.planning import lookup_fields, plan_writes
 from leadsync.ports import ArchiveSource, BatchSink, FetchState, LeadLookup, StatsSink
 
 FIRST_RUN_LOOKBACK = timedelta(hours=1)
+# how far past the window a chat's own time may be before it is not believed
+SOURCE_CLOCK_SKEW = timedelta(hours=1)
 SOURCE = "livechat"
 
 
@@ -92,7 +94,7 @@ def run(
         return FetchSummary(run_id=run_id, since=since, until=until)
 
     entries = list(source.list_archives(since, until))
-    mapped = map_entries(entries)
+    mapped = map_entries(entries, not_after=until + SOURCE_CLOCK_SKEW)
     fmap = settings.field_map or default_field_map()
     found = destination.lookup_by_email(
         [visitor.email for visitor in mapped.visitors], lookup_fields(fmap)

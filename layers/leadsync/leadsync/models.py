@@ -8,19 +8,39 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from leadsync.sanitize import MAX_DETAIL_LENGTH, MAX_TEXT_LENGTH, clean_text, normalize_email
+from leadsync.sanitize import (
+    MAX_DETAIL_LENGTH,
+    MAX_TEXT_LENGTH,
+    clean_field,
+    clean_text,
+    clean_url,
+    normalize_email,
+)
 
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 100
 MAX_ID_LENGTH = 128
+MAX_EXCERPT_LENGTH = 500
 
 
 def _text(value: object) -> str | None:
+    return clean_field(value, MAX_TEXT_LENGTH)
+
+
+def _url(value: object) -> str | None:
+    return clean_url(value, MAX_TEXT_LENGTH)
+
+
+def _quoted(value: object) -> str | None:
     return clean_text(value, MAX_TEXT_LENGTH)
 
 
 def _detail(value: object) -> str:
     return clean_text(value, MAX_DETAIL_LENGTH) or ""
+
+
+def _excerpt(value: object) -> str | None:
+    return clean_text(value, MAX_EXCERPT_LENGTH)
 
 
 def _ids(value: object) -> list[str]:
@@ -35,7 +55,7 @@ def _tags(value: object) -> list[str]:
         return []
     if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
         raise ValueError("must be a list of tags")
-    cleaned = {clean_text(item, MAX_TAG_LENGTH) for item in value}
+    cleaned = {clean_field(item, MAX_TAG_LENGTH) for item in value}
     return sorted(item for item in cleaned if item)[:MAX_TAGS]
 
 
@@ -43,7 +63,12 @@ def _utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
 
 
+# Text a destination may show: one line, visible characters, no markup, at most 255.
 Text = Annotated[str | None, BeforeValidator(_text)]
+# An http(s) URL whose quotes and brackets are percent-encoded.
+Url = Annotated[str | None, BeforeValidator(_url)]
+# What a source sent, cleaned only enough to be stored and shown safely (escaped) later.
+Quoted = Annotated[str | None, BeforeValidator(_quoted)]
 IdList = Annotated[list[str], BeforeValidator(_ids)]
 TagList = Annotated[list[str], BeforeValidator(_tags)]
 
@@ -64,8 +89,8 @@ class Visitor(BaseModel):
     first_chat_at: AwareDatetime | None = None
     last_chat_at: AwareDatetime | None = None
     chat_count: int = Field(default=1, ge=0)
-    referrer: Text = None
-    landing_page: Text = None
+    referrer: Url = None
+    landing_page: Url = None
     tags: TagList = Field(default_factory=list)
     chat_ids: IdList = Field(default_factory=list)
 
@@ -99,4 +124,6 @@ class Rejection(BaseModel):
     chat_id: Annotated[str, BeforeValidator(lambda v: clean_text(v, MAX_ID_LENGTH) or "unknown")]
     reason: RejectionReason
     detail: Annotated[str, BeforeValidator(_detail)] = ""
-    value: Text = None
+    value: Quoted = None
+    # the start of an entry that has no usable chat id: the only trace of it
+    excerpt: Annotated[str | None, BeforeValidator(_excerpt)] = None

@@ -5,16 +5,15 @@ Pure and defensive: an entry is untrusted JSON, so every access checks the type 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from leadsync.clock import parse_iso
-from leadsync.models import Rejection, RejectionReason, Visitor
-from leadsync.sanitize import MAX_TEXT_LENGTH, clean_text, normalize_email
+from leadsync.models import MAX_EXCERPT_LENGTH, Rejection, RejectionReason, Visitor
+from leadsync.sanitize import MAX_TEXT_LENGTH, check_email, clean_field, clean_text
 
 # LiveChat's name for a visitor who gave none.
 _PLACEHOLDER_NAMES = frozenset({"customer", "visitor", "guest"})
@@ -30,6 +29,8 @@ _TEXT_FIELDS = (
     "landing_page",
 )
 _URL_LENGTH = MAX_TEXT_LENGTH
+# A chat time before this is a broken clock or a truncated value, not a chat.
+EARLIEST_CHAT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,16 @@ class MappingResult:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-def map_entries(entries: Iterable[object]) -> MappingResult:
-    """Group the per-thread entries by chat, map each chat, merge visitors by e-mail."""
+def map_entries(entries: Iterable[object], *, not_after: datetime | None = None) -> MappingResult:
+    """Group the per-thread entries by chat, map each chat, merge visitors by e-mail.
+
+    Never raises on what the source sent: every chat becomes a visitor or one rejection.
+    Thread times after `not_after` (or before 2000) are not believed.
+    """
     chats, rejections = combine_threads(entries)
     visitors: list[Visitor] = []
     for chat in chats:
-        mapped = to_visitor(chat)
+        mapped = to_visitor(chat, not_after=not_after)
         if isinstance(mapped, Visitor):
             visitors.append(mapped)
         else:
@@ -62,24 +67,33 @@ def combine_threads(entries: Iterable[object]) -> tuple[list[dict[str, Any]], li
     rejections: list[Rejection] = []
     for entry in entries:
         if not isinstance(entry, dict):
-            rejections.append(_malformed("unknown", f"entry is a {type(entry).__name__}"))
+            detail = f"entry is {_kind(entry)}, not a chat object"
+            rejections.append(_malformed("unknown", detail, _excerpt(entry)))
             continue
         chat_id = entry.get("id")
         if not isinstance(chat_id, str) or not clean_text(chat_id):
-            rejections.append(_malformed("unknown", "entry has no chat id"))
+            problem = "is empty" if isinstance(chat_id, str) else f"is {_kind(chat_id)}"
+            rejections.append(_malformed("unknown", f"entry's chat id {problem}", _excerpt(entry)))
             continue
         chat = chats.setdefault(chat_id, {"id": chat_id, "users": [], "threads": {}})
-        users = entry.get("users")
-        if isinstance(users, list):
-            chat["users"] = users
-        for thread in _threads_of(entry):
-            thread_id = thread.get("id")
-            key = thread_id if isinstance(thread_id, str) else f"#{len(chat['threads'])}"
-            known = chat["threads"].get(key)
-            if known is None or _event_count(thread) >= _event_count(known):
-                chat["threads"][key] = thread
+        try:
+            _add_entry(chat, entry)
+        except Exception as exc:  # one broken entry must not stop the others
+            chat.setdefault("broken", f"cannot read entry: {type(exc).__name__}")
     combined = [{**chat, "threads": list(chat["threads"].values())} for chat in chats.values()]
     return combined, rejections
+
+
+def _add_entry(chat: dict[str, Any], entry: dict[str, Any]) -> None:
+    users = entry.get("users")
+    if isinstance(users, list):
+        chat["users"] = users
+    for thread in _threads_of(entry):
+        thread_id = thread.get("id")
+        key = thread_id if isinstance(thread_id, str) else f"#{len(chat['threads'])}"
+        known = chat["threads"].get(key)
+        if known is None or _event_count(thread) >= _event_count(known):
+            chat["threads"][key] = thread
 
 
 def _event_count(thread: dict[str, Any]) -> int:
@@ -95,26 +109,28 @@ def _threads_of(entry: dict[str, Any]) -> list[dict[str, Any]]:
     return [thread for thread in found if isinstance(thread, dict)]
 
 
-def to_visitor(chat: dict[str, Any]) -> Visitor | Rejection:
+def to_visitor(chat: dict[str, Any], *, not_after: datetime | None = None) -> Visitor | Rejection:
     """Map one chat (all its threads) to a visitor; never raises on malformed input."""
     chat_id = chat.get("id")
     if not isinstance(chat_id, str):
-        return _malformed("unknown", "chat has no id")
+        return _malformed("unknown", "chat has no id", _excerpt(chat))
+    broken = chat.get("broken")
+    if isinstance(broken, str):
+        return _malformed(chat_id, broken)
     try:
-        return _map(chat_id, chat)
-    except (ValidationError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        return _map(chat_id, chat, not_after)
+    except Exception as exc:  # whatever the data does, it is this chat's rejection
         return _malformed(chat_id, f"cannot map chat: {type(exc).__name__}")
 
 
-def _map(chat_id: str, chat: dict[str, Any]) -> Visitor | Rejection:
+def _map(chat_id: str, chat: dict[str, Any], not_after: datetime | None) -> Visitor | Rejection:
     users = [user for user in _list(chat.get("users")) if isinstance(user, dict)]
     customers = [user for user in users if user.get("type") == "customer"]
     agent_ids = {user.get("id") for user in users if user.get("type") == "agent"}
     customer = customers[0] if customers else {}
-    threads = sorted(
-        (thread for thread in _list(chat.get("threads")) if isinstance(thread, dict)),
-        key=_thread_time_key,
-    )
+    threads = [thread for thread in _list(chat.get("threads")) if isinstance(thread, dict)]
+    times = {id(thread): _time(thread.get("created_at"), not_after) for thread in threads}
+    threads.sort(key=lambda thread: _sort_key(times[id(thread)]))
     forms = [
         event
         for thread in threads
@@ -125,14 +141,16 @@ def _map(chat_id: str, chat: dict[str, Any]) -> Visitor | Rejection:
     ]
     form_email = _form_answers(forms, "email")
     candidates = [customer.get("email"), *reversed(form_email)]
-    given = [value for value in candidates if clean_text(value)]
-    email = next((e for e in map(normalize_email, given) if e is not None), None)
+    given = [value for value in candidates if _given(value)]
+    checked = [check_email(value) for value in given]
+    email = next((address for address, _ in checked if address is not None), None)
     if email is None:
         if given:
             return Rejection(
                 chat_id=chat_id,
                 reason=RejectionReason.INVALID_EMAIL,
-                detail="no valid e-mail in the customer profile or the chat forms",
+                detail="no valid e-mail in the customer profile or the chat forms: "
+                + checked[0][1],
                 value=clean_text(given[0]),
             )
         if not customers:
@@ -154,7 +172,7 @@ def _map(chat_id: str, chat: dict[str, Any]) -> Visitor | Rejection:
     visit = _dict(customer.get("visit"))
     geo = _dict(visit.get("geolocation"))
     pages = [page for page in _list(visit.get("last_pages")) if isinstance(page, dict)]
-    times = [t for t in (_time(thread.get("created_at")) for thread in threads) if t]
+    chat_times = [moment for moment in times.values() if moment is not None]
     tags = {tag for thread in threads for tag in _list(thread.get("tags")) if isinstance(tag, str)}
     return Visitor(
         email=email,
@@ -165,8 +183,8 @@ def _map(chat_id: str, chat: dict[str, Any]) -> Visitor | Rejection:
         region=geo.get("region"),
         city=geo.get("city"),
         timezone=geo.get("timezone"),
-        first_chat_at=min(times) if times else None,
-        last_chat_at=max(times) if times else None,
+        first_chat_at=min(chat_times) if chat_times else None,
+        last_chat_at=max(chat_times) if chat_times else None,
         chat_count=1,
         referrer=visit.get("referrer"),
         landing_page=pages[0].get("url") if pages else None,
@@ -176,8 +194,11 @@ def _map(chat_id: str, chat: dict[str, Any]) -> Visitor | Rejection:
 
 
 def split_name(value: object) -> tuple[str | None, str | None]:
-    """`Anna Maria Smith` → (`Anna`, `Maria Smith`); placeholders and blanks → (None, None)."""
-    name = clean_text(value)
+    """`Anna Maria Smith` → (`Anna`, `Maria Smith`); placeholders and blanks → (None, None).
+
+    Markup goes before the split, so a tag never takes the place of a first name.
+    """
+    name = clean_field(value)
     if name is None or name.casefold() in _PLACEHOLDER_NAMES:
         return None, None
     first, _, rest = name.partition(" ")
@@ -222,18 +243,28 @@ def _form_answers(forms: list[dict[str, Any]], field_type: str) -> list[object]:
     ]
 
 
-def _thread_time_key(thread: dict[str, Any]) -> float:
-    moment = _time(thread.get("created_at"))
+def _given(value: object) -> bool:
+    """Something was typed where an e-mail goes (even of the wrong type)."""
+    if isinstance(value, str):
+        return clean_text(value) is not None
+    return value is not None and value != [] and value != {}
+
+
+def _sort_key(moment: datetime | None) -> float:
     return moment.timestamp() if moment else float("-inf")
 
 
-def _time(value: object) -> datetime | None:
+def _time(value: object, not_after: datetime | None = None) -> datetime | None:
+    """An RFC 3339 time within [2000, not_after], else None: a broken time is no time."""
     if not isinstance(value, str) or len(value) > 64:
         return None
     try:
-        return parse_iso(value)
-    except (ValueError, IndexError):
+        moment = parse_iso(value)
+    except (ValueError, IndexError, OverflowError):
         return None
+    if moment < EARLIEST_CHAT or (not_after is not None and moment > not_after):
+        return None
+    return moment
 
 
 def _list(value: object) -> list[Any]:
@@ -244,5 +275,22 @@ def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _malformed(chat_id: str, detail: str) -> Rejection:
-    return Rejection(chat_id=chat_id, reason=RejectionReason.MALFORMED_CHAT, detail=detail)
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    return names.get(type(value), "a list" if isinstance(value, list) else "an object")
+
+
+def _excerpt(raw: object) -> str:
+    """The start of an entry as JSON: the only trace of an entry without a chat id."""
+    try:
+        return json.dumps(raw, ensure_ascii=False, default=str)[: MAX_EXCERPT_LENGTH * 2]
+    except (TypeError, ValueError, RecursionError):
+        return type(raw).__name__
+
+
+def _malformed(chat_id: str, detail: str, excerpt: str | None = None) -> Rejection:
+    return Rejection(
+        chat_id=chat_id, reason=RejectionReason.MALFORMED_CHAT, detail=detail, excerpt=excerpt
+    )

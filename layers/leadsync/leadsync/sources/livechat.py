@@ -69,7 +69,9 @@ class LiveChatClient:
             next_page = page.get("next_page_id")
             if not next_page or not chats:
                 return
-            if not isinstance(next_page, str) or next_page in seen_pages:
+            if not isinstance(next_page, str):
+                raise SourceError("LiveChat returned a page id that is not text", retryable=True)
+            if next_page in seen_pages:
                 raise SourceError("LiveChat returned a page id already read", retryable=True)
             seen_pages.add(next_page)
             body = {"page_id": next_page}
@@ -87,7 +89,7 @@ class LiveChatClient:
             raise translate_error(action, response)
         try:
             payload = response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep JSON
             raise SourceError(f"LiveChat {action} answered non-JSON", retryable=True) from exc
         if not isinstance(payload, dict):
             raise SourceError(f"LiveChat {action} answered a non-object", retryable=True)
@@ -111,7 +113,7 @@ def translate_error(action: str, response: requests.Response) -> SourceError | R
 def _error_body(response: requests.Response) -> tuple[str | None, str]:
     try:
         payload = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, ""
     error = payload.get("error") if isinstance(payload, dict) else None
     if not isinstance(error, dict):
