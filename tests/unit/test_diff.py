@@ -167,3 +167,13 @@ def test_a_broken_field_map_is_a_clear_configuration_error(tmp_path: object) -> 
         load_field_map(bad)
     with pytest.raises(ConfigurationError, match="cannot read"):
         load_field_map(tmp_path / "missing.toml")
+
+
+def test_a_list_too_long_for_its_field_keeps_whole_items_only() -> None:
+    from leadsync.diff import marketo_value
+
+    tags = [f"tag-{n:03d}" for n in range(100)]  # 7 characters each, ", " between
+    value = marketo_value(tags, 40)
+    assert value == "tag-000, tag-001, tag-002, tag-003"
+    assert marketo_value(["x" * 50], 40) == "x" * 40
+    assert marketo_value(["", "  "], 40) is None

@@ -33,6 +33,21 @@ class Decision:
     protected: tuple[str, ...] = ()
 
 
+def _joined(items: list[str], max_length: int) -> str | None:
+    """Items joined with ", ", as many whole items as fit (a first item too long is cut)."""
+    kept: list[str] = []
+    size = 0
+    for item in filter(None, items):
+        extra = len(item) + (2 if kept else 0)
+        if size + extra > max_length:
+            if not kept:
+                kept.append(item[:max_length].strip())
+            break
+        kept.append(item)
+        size += extra
+    return ", ".join(kept) or None
+
+
 def marketo_value(value: object, max_length: int) -> Scalar | None:
     """A canonical value as Marketo takes it; None and empty text are no value."""
     if value is None:
@@ -40,7 +55,7 @@ def marketo_value(value: object, max_length: int) -> Scalar | None:
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, list | tuple):
-        value = ", ".join(str(item) for item in value)
+        return _joined([str(item).strip() for item in value], max_length)
     if isinstance(value, bool | int | float):
         return value
     text = str(value).strip()[:max_length].strip()
