@@ -10,7 +10,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 PIP_FLAGS := --quiet --disable-pip-version-check
 CODE := layers/leadsync functions local tests benchmarks
 
-.PHONY: demo demo-stop test lint typecheck cfn-lint validate build pytest bench-simulator bench-limiter bench-coldstart bench-sync clean
+.PHONY: demo demo-stop replay test lint typecheck cfn-lint validate build pytest browser bench-simulator bench-limiter bench-coldstart bench-sync clean
 
 $(VENV)/.installed: requirements-dev.txt layers/leadsync/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,24 @@ $(SAMVENV)/.installed: requirements-sam.txt
 	$(SAMVENV)/bin/pip install $(PIP_FLAGS) -r requirements-sam.txt
 	touch $@
 
-demo: $(VENV)/.installed
+# Debian's chromium renders the digest e-mail to a picture and tesseract reads it back
+# (tests/e2e/test_digest_png.py); installed once, when missing.
+browser:
+	@command -v chromium >/dev/null && command -v tesseract >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium tesseract-ocr fonts-dejavu-core >/dev/null; }
+
+demo: $(VENV)/.installed browser
 	$(PY) -m local.demo $(if $(KEEP),--keep) $(ARGS)
 
 demo-stop: $(VENV)/.installed
 	$(PY) -m local.demo --stop
+
+# Re-drive the dead letters and the error store's records after a fix: on the world a
+# `make demo KEEP=1` left running, then delivered to the upload; with STACK=name, on AWS.
+# DRY_RUN=1 shows what would be re-driven; ARGS="--since 2026-01-15 --max 100" narrows it.
+replay: $(VENV)/.installed
+	PYTHONPATH=layers/leadsync $(PY) -m $(if $(STACK),leadsync.cli replay --stack $(STACK),local.replay) $(if $(DRY_RUN),--dry-run) $(ARGS)
 
 test: lint typecheck cfn-lint validate build pytest
 
@@ -47,7 +60,7 @@ validate: $(SAMVENV)/.installed
 build: $(SAMVENV)/.installed
 	$(SAM) build
 
-pytest: $(VENV)/.installed
+pytest: $(VENV)/.installed browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench-simulator: $(VENV)/.installed

@@ -14,9 +14,9 @@
   refusal no retry can change, the batch goes to the dead-letter queue with that history.
   While the destination's circuit breaker is open the work waits in the queue, its
   attempts untouched.
-- A delivery that may repeat work already done (SQS delivered the message again, or it is a
-  retry) first reads the leads and decides every record again: what Marketo already holds
-  is not written twice.
+- A delivery that may repeat work already done (SQS delivered the message again, a retry,
+  or a replay of a failed batch) first reads the leads and decides every record again:
+  what Marketo already holds is not written twice.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def process(
     wait: tuple[int, str, datetime | None] | None = None
     gave_up: tuple[int, int, str] | None = None
     try:
-        if redelivered or batch.attempts:
+        if redelivered or batch.attempts or batch.failures:
             _recheck(run)
         _write(run, holder)
     except (BudgetExhausted, MarketoRateLimited) as exc:

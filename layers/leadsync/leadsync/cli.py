@@ -1,0 +1,304 @@
+"""`leadsync`: the operator's command line.
+
+    leadsync replay --stack NAME [--since DATE] [--until DATE] [--dry-run] [--max N]
+
+AWS access is boto3's own: the profile (AWS_PROFILE or --profile), the region (AWS_REGION or
+--region), and AWS_ENDPOINT_URL for an emulated AWS such as the local world's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from leadsync.errors import ConfigurationError, LeadsyncError
+
+if TYPE_CHECKING:
+    from boto3.session import Session
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+OUTPUTS = {
+    "sync_queue_url": "SyncQueueUrl",
+    "dead_letter_queue_url": "DeadLetterQueueUrl",
+    "state_table": "StateTableName",
+}
+DEFAULT_RECORDS_PER_CALL = 300
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+
+class UsageError(Exception):
+    """The command cannot run as asked: a missing stack, a bad date, no credentials..."""
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Where a stack keeps its failures, and the destination's per-call limits."""
+
+    sync_queue_url: str
+    dead_letter_queue_url: str
+    state_table: str
+    records_per_call: int = DEFAULT_RECORDS_PER_CALL
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    stack: str | None = None
+
+    def describe(self) -> str:
+        where = f"stack {self.stack}: " if self.stack else ""
+        return (
+            f"{where}sync queue {self.sync_queue_url}, dead-letter queue "
+            f"{self.dead_letter_queue_url}, state table {self.state_table}"
+        )
+
+
+# -- arguments --------------------------------------------------------------------------------
+
+
+def _moment(end_of_day: bool) -> Callable[[str], datetime]:
+    """A date (a whole UTC day) or an ISO 8601 time (UTC unless it says otherwise)."""
+
+    def parse(text: str) -> datetime:
+        value = text.strip()
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            # --since is exclusive and --until inclusive: a day means all of it
+            return start + timedelta(days=1 if end_of_day else 0) - timedelta(microseconds=1)
+        try:
+            moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "Zz" else value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"not a date or time: {text!r} (use 2026-01-15 or 2026-01-15T08:00:00Z)"
+            ) from None
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+    parse.__name__ = "date"
+    return parse
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leadsync", description="Operate a deployed leadsync stack."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    replay = commands.add_parser(
+        "replay",
+        help="re-drive the dead letters and the undeliverable records, after a fix",
+        description=(
+            "Send the dead-letter queue's batches and the error store's undeliverable records "
+            "back to the sync queue, once each, then delete the dead letters and mark the "
+            "entries replayed. The upload never duplicates a lead, so a record that was in "
+            "fact written costs a lookup. Chats rejected before they became visitors are "
+            "counted only: fix them at the source and rewind the fetch mark."
+        ),
+    )
+    where = replay.add_argument_group("where the failures are (a stack, or all three)")
+    where.add_argument("--stack", metavar="NAME", help="the CloudFormation stack's name")
+    where.add_argument("--sync-queue-url", metavar="URL")
+    where.add_argument("--dead-letter-queue-url", metavar="URL")
+    where.add_argument("--state-table", metavar="TABLE")
+    aws = replay.add_argument_group("AWS access (else boto3's usual sources)")
+    aws.add_argument("--profile", help="the AWS profile (default: AWS_PROFILE)")
+    aws.add_argument("--region", help="the AWS region (default: AWS_REGION)")
+    what = replay.add_argument_group("what to replay")
+    what.add_argument(
+        "--since",
+        type=_moment(end_of_day=False),
+        metavar="DATE",
+        help="only failures after this date or time (default: the error store's retention)",
+    )
+    what.add_argument(
+        "--until",
+        type=_moment(end_of_day=True),
+        metavar="DATE",
+        help="only failures up to this date (the whole day) or time (default: now)",
+    )
+    what.add_argument(
+        "--max",
+        type=_positive,
+        metavar="N",
+        dest="max_failures",
+        help="at most N dead letters and error entries this run; run again for the rest",
+    )
+    what.add_argument(
+        "--dry-run", action="store_true", help="show what would be re-driven; change nothing"
+    )
+    replay.set_defaults(run=_replay)
+    return parser
+
+
+# -- AWS --------------------------------------------------------------------------------------
+
+
+def _session(args: argparse.Namespace) -> Session:
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    except ProfileNotFound as exc:
+        raise UsageError(str(exc)) from None
+    if not session.region_name:
+        raise UsageError("no AWS region: set AWS_REGION or pass --region")
+    if session.get_credentials() is None:
+        raise UsageError("no AWS credentials: set AWS_PROFILE (or --profile) or AWS_ACCESS_KEY_ID")
+    return session
+
+
+def _client(session: Session, service: str) -> Any:
+    from botocore.config import Config
+
+    from leadsync.adapters import aws
+
+    config = Config(
+        connect_timeout=aws.CONNECT_TIMEOUT_SECONDS,
+        read_timeout=aws.READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "max_attempts": aws.MAX_ATTEMPTS},
+    )
+    return session.client(service, config=config)  # type: ignore[call-overload]
+
+
+def _check_targets(args: argparse.Namespace) -> None:
+    explicit = {name: getattr(args, name) for name in OUTPUTS}
+    if args.stack:
+        if any(explicit.values()):
+            raise UsageError("give either --stack or the queue URLs and the table, not both")
+        return
+    missing = [f"--{name.replace('_', '-')}" for name, value in explicit.items() if not value]
+    if missing:
+        raise UsageError(
+            "give --stack NAME, or --sync-queue-url, --dead-letter-queue-url and --state-table"
+            f" (missing: {', '.join(missing)})"
+        )
+
+
+def _targets(args: argparse.Namespace, session: Session) -> Targets:
+    if args.stack:
+        return stack_targets(_client(session, "cloudformation"), args.stack)
+    return Targets(**{name: getattr(args, name) for name in OUTPUTS})
+
+
+def stack_targets(cloudformation: Any, stack: str) -> Targets:
+    """The stack's outputs (SyncQueueUrl, DeadLetterQueueUrl, StateTableName) and limits."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from leadsync.adapters.aws import error_code
+
+    try:
+        found = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as exc:
+        if error_code(exc) == "ValidationError":
+            region = cloudformation.meta.region_name
+            raise UsageError(f"no stack named {stack!r} in {region}") from None
+        raise LeadsyncError(f"CloudFormation DescribeStacks failed: {error_code(exc)}") from exc
+    except BotoCoreError as exc:
+        raise LeadsyncError(f"CloudFormation DescribeStacks failed: {exc}") from exc
+    if not found:
+        raise UsageError(f"no stack named {stack!r}")
+    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in found[0].get("Outputs", [])}
+    missing = [key for key in OUTPUTS.values() if not outputs.get(key)]
+    if missing:
+        raise UsageError(
+            f"stack {stack!r} has no output {', '.join(missing)}: is it a leadsync stack, "
+            "fully deployed?"
+        )
+    parameters = {
+        p["ParameterKey"]: p.get("ParameterValue", "") for p in found[0].get("Parameters", [])
+    }
+    return Targets(
+        **{name: outputs[key] for name, key in OUTPUTS.items()},
+        records_per_call=_number(parameters.get("MarketoRecordsPerCall"), 300),
+        max_body_bytes=_number(parameters.get("MarketoMaxBodyBytes"), 1_048_576),
+        stack=stack,
+    )
+
+
+def _number(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from leadsync.adapters.dead_letters import DeadLetters
+    from leadsync.adapters.queue import SqsQueue
+    from leadsync.adapters.state import StateStore
+    from leadsync.batching import BatchLimits
+    from leadsync.replay import ReplayOptions, replay
+
+    if args.since and args.until and args.since >= args.until:
+        raise UsageError("--since must be before --until")
+    _check_targets(args)
+    session = _session(args)
+    targets = _targets(args, session)
+    sqs = _client(session, "sqs")
+    options = ReplayOptions(
+        limits=BatchLimits.for_queue(targets.records_per_call, targets.max_body_bytes),
+        since=args.since,
+        until=args.until,
+        dry_run=args.dry_run,
+        max_failures=args.max_failures,
+    )
+    print(f"replay: {targets.describe()}", flush=True)
+    report = replay(
+        dead_letters=DeadLetters(targets.dead_letter_queue_url, sqs),
+        errors=StateStore(targets.state_table, _client(session, "dynamodb")),
+        queue=SqsQueue(targets.sync_queue_url, sqs),
+        options=options,
+    )
+    span = f"{_when(report.since)} … {_when(report.until)}"
+    dry = " (dry run: nothing is sent, deleted or marked)" if args.dry_run else ""
+    print(f"replay: failures recorded {span}{dry}")
+    for line in report.lines:
+        print(f"  {line}")
+    for problem in report.problems:
+        print(f"  problem: {problem}")
+    print(report.summary(), flush=True)
+    return EXIT_FAILED if report.problems else EXIT_OK
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or arguments argparse refused (it said why)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = args.run(args)
+    except (UsageError, ConfigurationError) as exc:
+        print(f"leadsync {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LeadsyncError as exc:
+        print(f"leadsync {args.command}: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
