@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from types import ModuleType
@@ -19,12 +18,11 @@ from leadsync import fetch
 from leadsync.adapters.state import StateStore
 from leadsync.batching import BatchLimits
 from leadsync.errors import InvalidEvent
-from local.simulators.marketo import MarketoSimulator, SimulatorConfig
+from local.simulators.marketo import MarketoSimulator
 from tests.support.chats import HOSTILE, hostile_entry
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
-from tests.support.handlers import event, load_handler
+from tests.support.handlers import event, load_handler, put_secret, start_marketo
 from tests.support.lambda_context import FakeLambdaContext
-from tests.unit.test_secrets import SECRET
 
 pytestmark = pytest.mark.integration
 LIMITS = {
@@ -99,15 +97,7 @@ def test_a_scheduled_function_refuses_any_other_event_and_logs_why(
 
 @pytest.fixture
 def marketo() -> Iterator[MarketoSimulator]:
-    sim = MarketoSimulator(
-        SimulatorConfig(
-            client_id=SECRET["marketo_client_id"],
-            client_secret=SECRET["marketo_client_secret"],
-            host="127.0.0.1",
-            port=0,
-            write_delay_ms=0,
-        )
-    ).start()
+    sim = start_marketo()
     yield sim
     sim.stop()
 
@@ -120,13 +110,7 @@ def upload(
     queues: dict[str, str],
 ) -> ModuleType:
     """The upload handler, its environment pointing at moto and the Marketo simulator."""
-    name = f"leadsync-{uuid.uuid4().hex[:8]}/credentials"
-    value = {
-        **SECRET,
-        "marketo_rest_url": marketo.base_url,
-        "marketo_identity_url": f"{marketo.base_url}/identity",
-    }
-    boto3.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(value))
+    name = put_secret(marketo)
     for key, setting in {
         **LIMITS,
         "STATE_TABLE": state_table,

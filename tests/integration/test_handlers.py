@@ -21,10 +21,9 @@ from leadsync.models import Rejection, RejectionReason
 from leadsync.resilience import CircuitOpen
 from local.simulators.livechat.data import GenerationParams
 from local.simulators.livechat.server import DEFAULT_TOKEN, LiveChatSimulator
-from local.simulators.marketo import MarketoSimulator, SimulatorConfig
-from tests.support.handlers import event, load_handler
+from local.simulators.marketo import MarketoSimulator
+from tests.support.handlers import event, load_handler, put_secret, start_marketo
 from tests.support.lambda_context import FakeLambdaContext
-from tests.unit.test_secrets import SECRET
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -55,32 +54,33 @@ def simulator() -> Iterator[LiveChatSimulator]:
 
 @pytest.fixture
 def marketo() -> Iterator[MarketoSimulator]:
-    sim = MarketoSimulator(
-        SimulatorConfig(
-            client_id=SECRET["marketo_client_id"],
-            client_secret=SECRET["marketo_client_secret"],
-            host="127.0.0.1",
-            port=0,
-            write_delay_ms=0,
-        )
-    ).start()
+    sim = start_marketo()
     yield sim
     sim.stop()
 
 
 @pytest.fixture
 def secret(simulator: LiveChatSimulator, marketo: MarketoSimulator) -> str:
-    name = f"leadsync-{uuid.uuid4().hex[:8]}/credentials"
-    value = {
-        **SECRET,
-        "livechat_account_id": simulator.account_id,
-        "livechat_token": DEFAULT_TOKEN,
-        "livechat_api_url": simulator.base_url,
-        "marketo_rest_url": marketo.base_url,
-        "marketo_identity_url": f"{marketo.base_url}/identity",
-    }
-    boto3.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(value))
-    return name
+    return put_secret(
+        marketo,
+        livechat_account_id=simulator.account_id,
+        livechat_token=DEFAULT_TOKEN,
+        livechat_api_url=simulator.base_url,
+    )
+
+
+def _fetch_env(
+    monkeypatch: pytest.MonkeyPatch, secret: str, state_table: str, queues: dict[str, str]
+) -> None:
+    for key, value in {
+        **LIMITS,
+        "STATE_TABLE": state_table,
+        "CREDENTIALS_SECRET": secret,
+        "SYNC_QUEUE_URL": queues["sync"],
+        "FETCH_OVERLAP_MINUTES": "10",
+        "FETCH_START": START.isoformat(),
+    }.items():
+        monkeypatch.setenv(key, value)
 
 
 def _received(url: str) -> list[dict[str, Any]]:
@@ -102,15 +102,7 @@ def test_fetch_handler_queues_what_marketo_lacks_and_moves_the_mark(
     queues: dict[str, str],
     lambda_context: FakeLambdaContext,
 ) -> None:
-    for key, value in {
-        **LIMITS,
-        "STATE_TABLE": state_table,
-        "CREDENTIALS_SECRET": secret,
-        "SYNC_QUEUE_URL": queues["sync"],
-        "FETCH_OVERLAP_MINUTES": "10",
-        "FETCH_START": START.isoformat(),
-    }.items():
-        monkeypatch.setenv(key, value)
+    _fetch_env(monkeypatch, secret, state_table, queues)
     entries = [
         {**{k: v for k, v in chat.items() if k != "threads"}, "thread": t}
         for chat in simulator.all_chats()
@@ -399,14 +391,7 @@ def test_fetch_stops_while_the_breaker_is_open_and_keeps_its_mark(
     queues: dict[str, str],
     lambda_context: FakeLambdaContext,
 ) -> None:
-    for key, value in {
-        **LIMITS,
-        "STATE_TABLE": state_table,
-        "CREDENTIALS_SECRET": secret,
-        "SYNC_QUEUE_URL": queues["sync"],
-        "FETCH_START": START.isoformat(),
-    }.items():
-        monkeypatch.setenv(key, value)
+    _fetch_env(monkeypatch, secret, state_table, queues)
     # the upload found Marketo failing a moment ago
     boto3.client("dynamodb").put_item(
         TableName=state_table,

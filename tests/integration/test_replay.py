@@ -22,10 +22,9 @@ from leadsync.cli import main
 from leadsync.failures import ErrorEntry, ErrorKind, from_record
 from leadsync.messages import FailureNote, SyncBatch, SyncRecord
 from local.event_sources import sqs_event
-from local.simulators.marketo import MarketoSimulator, SimulatorConfig
-from tests.support.handlers import load_handler
+from local.simulators.marketo import MarketoSimulator
+from tests.support.handlers import load_handler, put_secret, start_marketo
 from tests.support.lambda_context import FakeLambdaContext
-from tests.unit.test_secrets import SECRET
 
 pytestmark = pytest.mark.integration
 REGION = "us-east-1"
@@ -37,17 +36,8 @@ CARL_ID = 2001
 
 @pytest.fixture
 def marketo() -> Iterator[MarketoSimulator]:
-    sim = MarketoSimulator(
-        SimulatorConfig(
-            client_id=SECRET["marketo_client_id"],
-            client_secret=SECRET["marketo_client_secret"],
-            host="127.0.0.1",
-            port=0,
-            write_delay_ms=0,
-            # the seeded leads were last updated two hours ago
-            start_time=(datetime.now(UTC) - timedelta(hours=2)).isoformat(),
-        )
-    ).start()
+    # the seeded leads were last updated two hours ago
+    sim = start_marketo(start_time=(datetime.now(UTC) - timedelta(hours=2)).isoformat())
     yield sim
     sim.stop()
 
@@ -59,13 +49,7 @@ def upload(
     state_table: str,
     queues: dict[str, str],
 ) -> Iterator[Any]:
-    secret = f"leadsync-{uuid.uuid4().hex[:8]}/credentials"
-    value = {
-        **SECRET,
-        "marketo_rest_url": marketo.base_url,
-        "marketo_identity_url": f"{marketo.base_url}/identity",
-    }
-    boto3.client("secretsmanager").create_secret(Name=secret, SecretString=json.dumps(value))
+    secret = put_secret(marketo)
     for key, setting in {
         "STATE_TABLE": state_table,
         "CREDENTIALS_SECRET": secret,

@@ -6,6 +6,10 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from local.simulators.marketo import MarketoSimulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,3 +35,38 @@ def event(name: str) -> dict[str, object]:
 
     loaded: dict[str, object] = json.loads((ROOT / "events" / name).read_text())
     return loaded
+
+
+def start_marketo(**overrides: object) -> MarketoSimulator:
+    """The Marketo simulator on loopback, taking the test credentials, no write delay."""
+    from local.simulators.marketo import MarketoSimulator, SimulatorConfig
+    from tests.unit.test_secrets import SECRET
+
+    config = SimulatorConfig(
+        client_id=SECRET["marketo_client_id"],
+        client_secret=SECRET["marketo_client_secret"],
+        host="127.0.0.1",
+        port=0,
+        write_delay_ms=0,
+    )
+    return MarketoSimulator(config.updated(dict(overrides))).start()
+
+
+def put_secret(marketo: MarketoSimulator, **values: str) -> str:
+    """A credentials secret in (emulated) Secrets Manager pointing at the simulator."""
+    import json
+    import uuid
+
+    import boto3
+
+    from tests.unit.test_secrets import SECRET
+
+    name = f"leadsync-{uuid.uuid4().hex[:8]}/credentials"
+    secret = {
+        **SECRET,
+        "marketo_rest_url": marketo.base_url,
+        "marketo_identity_url": f"{marketo.base_url}/identity",
+        **values,
+    }
+    boto3.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(secret))
+    return name
