@@ -10,7 +10,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 PIP_FLAGS := --quiet --disable-pip-version-check
 CODE := layers/leadsync functions local tests benchmarks
 
-.PHONY: demo demo-stop replay test lint typecheck cfn-lint validate build pytest browser bench-simulator bench-limiter bench-coldstart bench-sync clean
+.PHONY: demo demo-stop chaos replay test lint typecheck cfn-lint validate build pytest browser bench-simulator bench-limiter bench-coldstart bench-sync clean
 
 $(VENV)/.installed: requirements-dev.txt layers/leadsync/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ demo: $(VENV)/.installed browser
 
 demo-stop: $(VENV)/.installed
 	$(PY) -m local.demo --stop
+
+# 20,000 visitors while Marketo misbehaves and upload processes are killed mid-batch; every
+# visitor accounted for. ARGS="--visitors 2000 --seed 3" changes the run.
+chaos: $(VENV)/.installed
+	$(PY) -m local.chaos $(ARGS)
 
 # Re-drive the dead letters and the error store's records after a fix: on the world a
 # `make demo KEEP=1` left running, then delivered to the upload; with STACK=name, on AWS.

@@ -127,16 +127,30 @@ class SqsPoller:
             total.add(self._deliver(messages))
         return total
 
-    def _delayed(self) -> int:
+    def _counts(self) -> tuple[int, int, int]:
+        """(visible, delayed, in flight): in flight are received and neither deleted nor
+        visible again yet, such as those an invocation that failed or died left behind."""
         attributes = self._sqs.get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+            QueueUrl=self.queue_url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesDelayed",
+                "ApproximateNumberOfMessagesNotVisible",
+            ],
         )["Attributes"]
-        return int(attributes.get("ApproximateNumberOfMessagesDelayed", "0"))
+        return (
+            int(attributes.get("ApproximateNumberOfMessages", "0")),
+            int(attributes.get("ApproximateNumberOfMessagesDelayed", "0")),
+            int(attributes.get("ApproximateNumberOfMessagesNotVisible", "0")),
+        )
 
-    def drain(self, *, delayed_deadline_s: float = 960.0) -> DrainReport:
+    def drain(
+        self, *, delayed_deadline_s: float = 960.0, wait_in_flight: bool = False
+    ) -> DrainReport:
         """Deliver until no message is visible or delayed (work the function sent back with a
         delay comes round again), with at most MaximumConcurrency pollers. Messages a failure
-        left invisible wait for their visibility timeout and are not waited for."""
+        left invisible come round after their visibility timeout: with `wait_in_flight` they
+        are waited for too, else not. Every wait ends at the deadline."""
         total = DrainReport()
         deadline = time.monotonic() + delayed_deadline_s
         while True:
@@ -145,13 +159,14 @@ class SqsPoller:
                     lambda _: self._poll_until_empty(), range(self.concurrency)
                 ):
                     total.add(report)
-            if not self._delayed() or time.monotonic() > deadline:
+            if not self._waiting(wait_in_flight) or time.monotonic() > deadline:
                 return total
-            while self._delayed() and not self._visible() and time.monotonic() < deadline:
+            while time.monotonic() < deadline:
+                visible, delayed, in_flight = self._counts()
+                if visible or not (delayed or (wait_in_flight and in_flight)):
+                    break
                 time.sleep(0.25)  # polling the queue's counters, bounded by the deadline
 
-    def _visible(self) -> int:
-        attributes = self._sqs.get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-        return int(attributes.get("ApproximateNumberOfMessages", "0"))
+    def _waiting(self, wait_in_flight: bool) -> int:
+        visible, delayed, in_flight = self._counts()
+        return visible + delayed + (in_flight if wait_in_flight else 0)

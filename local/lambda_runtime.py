@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -103,6 +104,8 @@ class WorkerProcess:
     log_path: Path
     process: subprocess.Popen[str] = field(init=False)
     _answers: Any = field(init=False)
+    # set when something outside the function killed it (`FunctionPool.kill_busy`)
+    signalled: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         read_fd, write_fd = os.pipe()
@@ -186,6 +189,12 @@ class WorkerProcess:
             self.process.kill()
         self.process.wait()
 
+    def signal_kill(self) -> None:
+        """SIGKILL the environment, as a host failure would, without waiting for it."""
+        self.signalled = True
+        if self.alive:
+            self.process.kill()
+
     def close(self) -> None:
         if self.alive and self.process.stdin is not None:
             self.process.stdin.close()
@@ -210,14 +219,44 @@ class FunctionPool:
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(limit)
         self._count = 0
+        # environments inside an invocation: id(worker) -> (worker, when it started)
+        self._busy: dict[int, tuple[WorkerProcess, float]] = {}
+        # invocations that ended because `kill_busy` killed their environment mid-way
+        self.interrupted = 0
 
     def invoke(self, event: Any) -> Invocation:
         with self._slots:
             worker = self._checkout()
+            with self._lock:
+                self._busy[id(worker)] = (worker, time.monotonic())
             try:
                 return worker.invoke(event)
+            except InvocationError as exc:
+                if worker.signalled and exc.error.get("errorType") == "Runtime.ExitError":
+                    with self._lock:
+                        self.interrupted += 1
+                raise
             finally:
+                with self._lock:
+                    self._busy.pop(id(worker), None)
                 self._checkin(worker)
+
+    def kill_busy(self, min_seconds: float = 0.0, rng: random.Random | None = None) -> int | None:
+        """SIGKILL one environment that has been inside an invocation for at least
+        `min_seconds`; its pid, or None when there is none. The invocation fails with
+        Runtime.ExitError, as Lambda reports an environment that died."""
+        now = time.monotonic()
+        with self._lock:
+            candidates = [
+                worker
+                for worker, started in self._busy.values()
+                if now - started >= min_seconds and worker.alive and not worker.signalled
+            ]
+            if not candidates:
+                return None
+            worker = (rng or random.Random()).choice(candidates)
+            worker.signal_kill()
+            return worker.process.pid
 
     def _checkout(self) -> WorkerProcess:
         with self._lock:

@@ -185,3 +185,9 @@ def run_cycle(world: LocalWorld, *, say: Callable[[str], None] = lambda _: None)
     for r in ours:
         report.calls_by_action[r["action"]] = report.calls_by_action.get(r["action"], 0) + 1
     return report
+
+
+def read_dataset_from_start(world: LocalWorld) -> None:
+    """Set the high-water mark so that the next fetch reads every generated chat (the fetch
+    re-reads its overlap before the mark)."""
+    world.rewind_fetch_mark(world.chats_start - timedelta(seconds=1) + _overlap(world))

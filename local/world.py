@@ -146,6 +146,20 @@ class LocalWorld:
             concurrency = lam.get_function(FunctionName=spec.name).get("Concurrency", {})
             limit = int(concurrency.get("ReservedConcurrentExecutions", 10))
             self._pools[logical_id] = FunctionPool(spec, self.aws_env, logs, limit)
+            self._quiet_emulated_event_sources(lam, spec.name)
+
+    @staticmethod
+    def _quiet_emulated_event_sources(lam: Any, function_name: str) -> None:
+        """moto delivers SQS messages to Lambda itself: on every SendMessage it receives one
+        for the function, cannot run it (that needs Docker) and makes it visible again. Each
+        such receive counts towards the redrive policy although no function saw the message,
+        so a message sent before five others went to the dead-letter queue unprocessed. The
+        local world is the event source mapping (`SqsPoller`, which reads the mapping's
+        configuration), so moto's own delivery is switched off."""
+        mappings = lam.list_event_source_mappings(FunctionName=function_name)
+        for mapping in mappings["EventSourceMappings"]:
+            if mapping.get("State") != "Disabled":
+                lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
 
     def _start_servers(self, creds: dict[str, str], logs: Path) -> None:
         now = datetime.now(UTC)
@@ -286,6 +300,10 @@ class LocalWorld:
         found: list[dict[str, Any]] = _get_json(f"{self.livechat_url}/_sim/visitors")["visitors"]
         return found
 
+    def livechat_chat_count(self) -> int:
+        """How many chats the LiveChat simulator holds."""
+        return int(_get_json(f"{self.livechat_url}/_sim/health")["chats"])
+
     def marketo_leads(self) -> list[dict[str, Any]]:
         leads: list[dict[str, Any]] = _get_json(f"{self.marketo_url}/_sim/leads")["leads"]
         return leads
@@ -344,8 +362,16 @@ class LocalWorld:
     def invoke(self, function_logical_id: str, event: Any) -> Invocation:
         return self._pools[function_logical_id].invoke(event)
 
-    def drain_queue(self, function_logical_id: str = "UploadFunction") -> DrainReport:
-        """Run the function's SQS event source mapping until its queue shows no message."""
+    def drain_queue(
+        self,
+        function_logical_id: str = "UploadFunction",
+        *,
+        wait_in_flight: bool = False,
+        deadline_s: float = 960.0,
+    ) -> DrainReport:
+        """Run the function's SQS event source mapping until its queue shows no message;
+        with `wait_in_flight`, also until the messages failed or killed invocations left
+        invisible have come round again (each bounded by `deadline_s`)."""
         spec = self.functions[function_logical_id]
         lam = self.client("lambda")
         mappings = lam.list_event_source_mappings(FunctionName=spec.name)["EventSourceMappings"]
@@ -353,8 +379,12 @@ class LocalWorld:
         report = DrainReport()
         for mapping in mappings:
             poller = SqsPoller(sqs, mapping, self._pools[function_logical_id], REGION)
-            report.add(poller.drain())
+            report.add(poller.drain(delayed_deadline_s=deadline_s, wait_in_flight=wait_in_flight))
         return report
+
+    def pool(self, function_logical_id: str) -> FunctionPool:
+        """The execution environments of one function (to watch them, or kill one)."""
+        return self._pools[function_logical_id]
 
     # -- what exists -----------------------------------------------------------------------
     def queue_depth(self, output_key: str) -> int:

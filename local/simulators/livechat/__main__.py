@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from local.simulators.livechat.data import GenerationParams
+from local.simulators.livechat.data import GenerationParams, chats_for_visitors
 from local.simulators.livechat.faults import FaultConfig
 from local.simulators.livechat.server import (
     DEFAULT_ACCOUNT_ID,
@@ -29,6 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token", default=None)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--chats", type=int, default=None, help="how many chats to generate")
+    parser.add_argument(
+        "--visitors",
+        type=int,
+        default=None,
+        help="generate as many chats as it takes for this many distinct visitors with an "
+        "e-mail (instead of --chats)",
+    )
     parser.add_argument("--start", default=None, help="ISO 8601 start of the chats' window")
     parser.add_argument("--end", default=None, help="ISO 8601 end of the chats' window")
     parser.add_argument(
@@ -51,6 +58,9 @@ def simulator_from_args(argv: Sequence[str] | None = None) -> LiveChatSimulator:
     for name in ("seed", "chats", "start", "end"):
         if getattr(args, name) is not None:
             generation[name] = getattr(args, name)
+    if args.visitors is not None:
+        wanted = GenerationParams.from_mapping(generation)
+        generation["chats"] = chats_for_visitors(wanted, args.visitors)
     return LiveChatSimulator(
         GenerationParams.from_mapping(generation),
         account_id=args.account_id or config.get("account_id", DEFAULT_ACCOUNT_ID),

@@ -27,6 +27,7 @@ __all__ = [
     "GenerationParams",
     "Person",
     "Visitor",
+    "chats_for_visitors",
     "generate",
     "iter_chats",
     "normalize_email",
@@ -55,6 +56,34 @@ class Dataset:
         skeleton = self.plans[index]
         rnd = random.Random(self.params.seed * 1_000_003 + index)
         return build_chat(rnd, skeleton, self._agents[skeleton.agent], self._tags)
+
+
+def visitor_count(params: GenerationParams) -> int:
+    """Distinct e-mails of the dataset's visitors, read from the plan alone (cheap)."""
+    return len({chat.person.email for chat in plan(params) if chat.person.email})
+
+
+def chats_for_visitors(params: GenerationParams, wanted: int, *, tries: int = 16) -> int:
+    """The number of chats that makes the dataset hold `wanted` distinct visitors with an
+    e-mail; when a few tries find no count giving exactly that many, the one giving the
+    fewest above it. Each try plans a whole dataset (a change of size changes every chat)."""
+    if wanted <= 0:
+        return 0
+    counts: dict[int, int] = {}
+    chats = wanted * 2
+    for _ in range(tries):
+        count = counts[chats] = visitor_count(params.replace(chats=chats))
+        if count == wanted:
+            return chats
+        # the share of chats that bring a new visitor is about constant: aim with it
+        step = round((wanted - count) * chats / max(count, 1)) or (1 if count < wanted else -1)
+        chats = max(1, chats + step)
+        while chats in counts:
+            chats += 1 if count < wanted else -1
+    while max(counts.values()) < wanted:  # every try fell short: grow until one does not
+        chats = max(counts) * 2
+        counts[chats] = visitor_count(params.replace(chats=chats))
+    return min((count, chats) for chats, count in counts.items() if count >= wanted)[1]
 
 
 def iter_chats(params: GenerationParams | None = None) -> Iterator[Chat]:

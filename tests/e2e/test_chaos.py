@@ -1,0 +1,77 @@
+"""`make chaos`, smaller: the hourly sync while Marketo fails, times out, expires tokens,
+refuses records, answers slowly and shares its rate with a noisy neighbour, and upload
+processes are killed mid-batch. Afterwards every visitor is in Marketo with the chat's values,
+or in the error store or the dead-letter queue with its cause in the digest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from local.chaos import ChaosReport, ChaosSettings, run
+from local.simulators.livechat.data import Dataset, GenerationParams, chats_for_visitors, visitors
+
+pytestmark = pytest.mark.e2e
+
+VISITORS = 1500
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> ChaosReport:
+    settings = ChaosSettings(
+        visitors=VISITORS,
+        seed=7,
+        kills=3,
+        kill_every_s=1.5,
+        upload_timeout_s=30,
+        visibility_s=40,
+        # more, smaller messages than the default 300 records: more calls for the faults to
+        # hit and more batches to kill
+        records_per_call=100,
+        deadline_s=600,
+        state_dir=Path(tmp_path_factory.mktemp("chaos")),
+    )
+    return run(settings, say=print)
+
+
+def test_every_visitor_is_delivered_or_reported(report: ChaosReport) -> None:
+    assert report.visitors == VISITORS
+    assert report.messages_left == 0
+    assert report.lost == 0, report.lost_visitors[:5]
+    assert report.delivered + report.reported == report.visitors
+    assert report.delivered > 0.9 * report.visitors, report.reported_by_cause
+
+
+def test_no_lead_is_duplicated(report: ChaosReport) -> None:
+    assert report.duplicate_leads == 0, report.duplicated[:5]
+
+
+def test_no_protected_value_is_overwritten(report: ChaosReport) -> None:
+    assert report.seeded == VISITORS // 3
+    assert report.protected_overwritten == 0, report.overwritten[:5]
+
+
+def test_leadsync_caused_no_limit_error(report: ChaosReport) -> None:
+    assert report.limit_errors_caused == 0, report.limit_errors[:5]
+
+
+def test_the_digest_agrees_with_the_stores(report: ChaosReport) -> None:
+    assert report.digest_agrees, report.digest_problems
+    assert report.rejected_chats > 0
+    assert report.rejected_in_store == report.rejected_chats
+
+
+def test_the_chaos_really_happened(report: ChaosReport) -> None:
+    assert report.kills_mid_invocation >= 2
+    assert report.faults_seen.get("records_refused", 0) > 0, report.faults_seen
+    assert report.line().startswith(f"chaos: visitors={VISITORS} delivered=")
+
+
+def test_the_livechat_simulator_holds_as_many_visitors_as_asked() -> None:
+    params = GenerationParams(seed=3, start=datetime(2026, 1, 5, tzinfo=UTC))
+    params = params.replace(end=params.start + timedelta(hours=1))
+    chats = chats_for_visitors(params, 300)
+    found = visitors(Dataset(params.replace(chats=chats)), params.start, params.end)
+    assert len(found) == 300
