@@ -68,7 +68,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         threshold=env.breaker_failure_threshold,
         cooldown_s=env.breaker_cooldown_seconds,
     )
-    destination = GuardedWriter(marketo, Guard(breaker, remaining_s=deadline.remaining_s))
+    destination = GuardedWriter(
+        marketo,
+        Guard(breaker, remaining_s=deadline.remaining_s),
+        lookup_size=env.marketo_records_per_call,
+    )
     stats = DailyStats(env.state_table, zone=env.marketo_quota_timezone)
     started = utc_now()
     try:

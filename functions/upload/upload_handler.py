@@ -79,7 +79,11 @@ class Wired:
         self.errors = StateStore(env.state_table)
         self.dead_letters = DeadLetters(env.dead_letter_queue_url)
         self.ports = upload.UploadPorts(
-            marketo=GuardedWriter(self.client, Guard(breaker, remaining_s=deadline.remaining_s)),
+            marketo=GuardedWriter(
+                self.client,
+                Guard(breaker, remaining_s=deadline.remaining_s),
+                lookup_size=env.marketo_records_per_call,
+            ),
             claims=CreateClaims(env.state_table),
             errors=self.errors,
             deferrer=SqsQueue(env.sync_queue_url),

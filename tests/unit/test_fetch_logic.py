@@ -87,6 +87,36 @@ def test_the_mark_stays_when_anything_fails(failure: str) -> None:
         )
     assert state.mark == mark
     assert "mark" not in state.log
+    # the admin hears of it: the failed run is in the error store for the digest
+    [failed] = [e for e in state.errors if e.kind is ErrorKind.RUN_FAILED]
+    assert failed.reason == "fetch_failed"
+    assert failed.code == type(error).__name__
+    assert str(error) in failed.detail
+    assert failed.record is not None
+    window = {k: datetime.fromisoformat(v) for k, v in failed.record.items()}
+    assert window == {"since": mark - timedelta(minutes=10), "until": NOW}  # the overlap
+
+
+def test_a_lookup_that_keeps_failing_is_reported_with_its_request() -> None:
+    from leadsync.marketo.errors import MarketoRetryable
+    from leadsync.resilience import GaveUp, Guard, GuardedWriter, RetryPolicy
+
+    marketo = FakeMarketo()
+    marketo.fail_on_call[1] = MarketoRetryable("HTTP 503", "down")
+    state = FakeState()
+    guarded = GuardedWriter(marketo, Guard(policy=RetryPolicy(delays_s=())))
+    with pytest.raises(GaveUp):
+        run(
+            source=FakeSource(_entries()),
+            state=state,
+            queue=FakeQueue(),
+            destination=guarded,
+            settings=SETTINGS,
+            now=lambda: NOW,
+        )
+    [failed] = state.errors
+    assert (failed.kind, failed.code) == (ErrorKind.RUN_FAILED, "HTTP 503")
+    assert failed.request == "lookup 3 e-mails"
 
 
 def test_a_newer_mark_is_not_moved_back() -> None:

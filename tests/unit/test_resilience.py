@@ -148,3 +148,20 @@ def test_retryable_classes() -> None:
     assert not is_retryable(MarketoRateLimited("606", "rate"))
     assert not is_retryable(MarketoPermanent("610", "not found"))
     assert not is_retryable(RuntimeError("x"))
+
+
+def test_a_large_lookup_retries_only_the_call_that_failed() -> None:
+    from leadsync.resilience import GuardedWriter
+    from tests.support.fakes import FakeMarketo
+
+    marketo = FakeMarketo()
+    marketo.add(email="e650@example.com")
+    marketo.fail_on_call[2] = MarketoRetryable("HTTP 503", "down")
+    slept: list[float] = []
+    guarded = GuardedWriter(marketo, _guard(Recorder(), slept), lookup_size=300)
+    emails = [f"e{n}@example.com" for n in range(651)]
+    found = guarded.lookup_by_email(emails, ["email"])
+    assert marketo.calls == ["lookup"] * 4  # 300, 300 (failed, then again), 51
+    assert len(slept) == 1
+    assert set(found) == set(emails)
+    assert [lead.id for lead in found["e650@example.com"]] == [marketo.next_id]

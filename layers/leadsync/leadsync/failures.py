@@ -15,6 +15,7 @@ from leadsync.models import IdList, Rejection
 class ErrorKind(StrEnum):
     REJECTED = "rejected"  # a chat that could not become a visitor
     UNDELIVERABLE = "undeliverable"  # a visitor that cannot be queued or written
+    RUN_FAILED = "run_failed"  # a whole run stopped; its chats are read again next time
 
 
 class ErrorEntry(BaseModel):

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from leadsync.batching import BatchLimits, new_correlation_id, plan_batches
-from leadsync.clock import Clock, utc_now
+from leadsync.clock import Clock, iso_utc, utc_now
 from leadsync.errors import ConditionFailed
-from leadsync.failures import from_record, from_rejection
+from leadsync.failures import ErrorEntry, ErrorKind, from_record, from_rejection
 from leadsync.fieldmap import FieldMap, default_field_map
 from leadsync.mapping.livechat_to_visitor import map_entries
 from leadsync.observability import get_logger
@@ -93,6 +93,56 @@ def run(
         )
         return FetchSummary(run_id=run_id, since=since, until=until)
 
+    try:
+        return _run(
+            source, state, queue, destination, settings, stats, run_id, started, since, until
+        )
+    except Exception as exc:
+        _report_failure(state, exc, run_id, started, since, until)
+        raise
+
+
+def _report_failure(
+    state: FetchState,
+    exc: Exception,
+    run_id: str,
+    at: datetime,
+    since: datetime,
+    until: datetime,
+) -> None:
+    """A failed run reaches the digest: its chats are read again by the next run, but an
+    admin must hear when runs keep failing."""
+    code = str(getattr(exc, "code", "") or type(exc).__name__)[:100]
+    entry = ErrorEntry(
+        kind=ErrorKind.RUN_FAILED,
+        reason="fetch_failed",
+        detail=f"{type(exc).__name__}: {exc}"[:1000],
+        correlation_id=run_id,
+        record={"since": iso_utc(since), "until": iso_utc(until)},
+        first_failure_at=at,
+        last_failure_at=at,
+        code=code,
+        request=str(getattr(exc, "request", "") or "")[:200] or None,
+    )
+    try:
+        state.record_errors([entry])
+    except Exception:  # the run's own failure is the one to raise
+        get_logger().exception("could not record the failed run", extra={"run_id": run_id})
+
+
+def _run(
+    source: ArchiveSource,
+    state: FetchState,
+    queue: BatchSink,
+    destination: LeadLookup,
+    settings: FetchSettings,
+    stats: StatsSink | None,
+    run_id: str,
+    started: datetime,
+    since: datetime,
+    until: datetime,
+) -> FetchSummary:
+    logger = get_logger()
     entries = list(source.list_archives(since, until))
     mapped = map_entries(entries, not_after=until + SOURCE_CLOCK_SKEW)
     fmap = settings.field_map or default_field_map()

@@ -270,6 +270,8 @@ def _usable_entries(found: Sequence[ErrorEntry], report: ReplayReport) -> list[_
         if entry.kind is ErrorKind.REJECTED:
             rejected.append(entry)
             continue
+        if entry.kind is ErrorKind.RUN_FAILED:
+            continue  # a failed fetch run: the next run reads its chats again
         if entry.replayed_at is not None:
             replayed_before += 1
             continue

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from leadsync.clock import utc_now
@@ -165,19 +166,30 @@ class Guard:
 
 
 class GuardedWriter:
-    """A LeadWriter whose every call goes through a Guard."""
+    """A LeadWriter whose every call goes through a Guard.
 
-    def __init__(self, inner: LeadWriter, guard: Guard) -> None:
+    A lookup of many e-mails is guarded one call's worth (`lookup_size` e-mails) at a time:
+    a failure retries that call, never the ones already answered."""
+
+    def __init__(self, inner: LeadWriter, guard: Guard, *, lookup_size: int = 300) -> None:
         self._inner = inner
         self.guard = guard
+        self._lookup_size = max(1, lookup_size)
 
     def lookup_by_email(
         self, emails: Iterable[str], fields: Sequence[str] = ()
     ) -> dict[str, list[Lead]]:
         wanted = list(emails)
-        return self.guard.call(
-            f"lookup {len(wanted)} e-mails", lambda: self._inner.lookup_by_email(wanted, fields)
-        )
+        found: dict[str, list[Lead]] = {}
+        for start in range(0, len(wanted), self._lookup_size):
+            chunk = wanted[start : start + self._lookup_size]
+            found.update(
+                self.guard.call(
+                    f"lookup {len(chunk)} e-mails",
+                    partial(self._inner.lookup_by_email, chunk, fields),
+                )
+            )
+        return found
 
     def create_only(
         self, records: Sequence[Mapping[str, Any]], lookup_field: str = "email"
