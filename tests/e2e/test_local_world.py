@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from leadsync.adapters.dead_letters import DeadLetters
 from local.world import LocalWorld, WorldOptions
 
 pytestmark = pytest.mark.e2e
@@ -81,19 +82,22 @@ def test_the_event_source_mapping_feeds_upload_and_empties_the_queue(
     assert world.queue_depth("DeadLetterQueueUrl") == 0
 
 
-def test_a_broken_message_fails_alone_and_is_not_lost(world: LocalWorld) -> None:
+def test_a_broken_message_is_dead_lettered_alone_and_not_lost(world: LocalWorld) -> None:
     assert world.stack is not None
     sqs = world.client("sqs")
     queue = world.stack.outputs["SyncQueueUrl"]
+    dead_before = world.queue_depth("DeadLetterQueueUrl")
     sqs.send_message(QueueUrl=queue, MessageBody="this is not a batch")
     valid = Path("events/upload_sqs.json").read_text(encoding="utf-8")
     sqs.send_message(QueueUrl=queue, MessageBody=json.loads(valid)["Records"][0]["body"])
     report = world.drain_queue("UploadFunction")
-    assert report.messages == 2
-    assert report.deleted == 1
-    assert report.failed == 1
-    # The failed message stays in the queue, invisible until its visibility timeout ends.
-    assert world.queue_depth("SyncQueueUrl") == 1
+    assert (report.messages, report.deleted, report.failed) == (2, 2, 0)
+    # kept byte for byte, with the reason, where the digest and a person will see it
+    assert world.queue_depth("SyncQueueUrl") == 0
+    assert world.queue_depth("DeadLetterQueueUrl") == dead_before + 1
+    letters = DeadLetters(world.stack.outputs["DeadLetterQueueUrl"], sqs).peek(10)
+    [broken] = [letter for letter in letters if letter.body == "this is not a batch"]
+    assert broken.attributes["error_code"] == "invalid_message"
 
 
 def test_the_daily_schedule_mails_the_digest_through_ses(
