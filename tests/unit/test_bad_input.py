@@ -824,7 +824,8 @@ def test_a_broken_page_leaves_the_mark_for_the_next_run() -> None:
             now=lambda: NOW,
         )
     assert state.mark == MARK
-    assert state.errors == []
+    # no chat is stored as rejected; the failed run itself is recorded for the digest
+    assert [(e.kind, e.code) for e in state.errors] == [(ErrorKind.RUN_FAILED, "SourceError")]
 
 
 def test_a_page_of_junk_entries_is_read_whole() -> None:
