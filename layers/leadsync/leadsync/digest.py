@@ -375,9 +375,10 @@ class _View:
 
 
 _FOOTER = (
-    "Full records, needed to replay, are kept in the state table's error store. Dead letters"
-    " stay in the DeadLetterQueue until they are moved back to the sync queue"
-    " (aws sqs start-message-move-task)."
+    "Full records, needed to replay, are kept in the state table's error store, and dead"
+    " letters stay in the DeadLetterQueue. After a fix, `leadsync replay --stack <stack>`"
+    " (or `make replay STACK=<stack>`) sends both back to the sync queue; `--dry-run` first"
+    " shows what it would send."
 )
 
 
