@@ -43,7 +43,7 @@ from leadsync.ports import BatchSink
 # released, so two replays at once never send the same letter
 DEFAULT_VISIBILITY_SECONDS = 900
 # answers with no dead letter in a row that end the gathering
-EMPTY_RECEIVES = 3
+EMPTY_RECEIVES = 2
 # lines of one kind said one by one; the rest are counted
 MAX_LISTED = 25
 # the order the lines are said in, whatever order they were found in
@@ -217,8 +217,8 @@ def replay(
 
 
 def _receive_all(port: DeadLetterQueue, limit: int, visibility: int) -> list[DeadLetter]:
-    """Up to `limit` dead letters. SQS's short poll samples some of its servers only, so an
-    empty answer ends the gathering only when the next ones are empty too."""
+    """Up to `limit` dead letters. The adapter long-polls, which asks every SQS server;
+    an empty answer is still confirmed by the next ones before the gathering ends."""
     taken: dict[str, DeadLetter] = {}
     empty = 0
     while len(taken) < limit and empty < EMPTY_RECEIVES:

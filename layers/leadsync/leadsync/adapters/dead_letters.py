@@ -88,8 +88,13 @@ class DeadLetters:
             attributes[FIRST_FAILURE_AT] = batch.failures[0].at.isoformat()
         return self.send(batch.model_dump_json(), attributes)
 
-    def receive(self, limit: int = 10, *, visibility_seconds: int = 60) -> list[DeadLetter]:
-        """Take up to `limit` dead letters out of sight for `visibility_seconds`."""
+    def receive(
+        self, limit: int = 10, *, visibility_seconds: int = 60, wait_seconds: int = 1
+    ) -> list[DeadLetter]:
+        """Take up to `limit` dead letters out of sight for `visibility_seconds`.
+
+        A long poll (`wait_seconds` > 0) asks every SQS server, so an empty answer means
+        no letter is visible; a short poll samples some servers and may miss them."""
         out: list[DeadLetter] = []
         while len(out) < limit:
             try:
@@ -99,7 +104,7 @@ class DeadLetters:
                     VisibilityTimeout=visibility_seconds,
                     AttributeNames=["All"],
                     MessageAttributeNames=["All"],
-                    WaitTimeSeconds=0,
+                    WaitTimeSeconds=wait_seconds,
                 )
             except AWS_ERRORS as exc:
                 raise translate_error(exc, "ReceiveMessage") from exc
