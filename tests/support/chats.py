@@ -66,6 +66,37 @@ def form(*fields: tuple[str, Any], author: str = "cust-1") -> dict[str, Any]:
     }
 
 
+def survey(
+    *answers: tuple[str, Any],
+    author: str = "cust-1",
+    form_type: str | None = "prechat",
+    event_id: str = "survey-1",
+    created_at: str = "2026-01-15T12:00:02.000000Z",
+) -> dict[str, Any]:
+    """A filled form of questions, (label, answer) each: a dict answer is a single choice
+    (`{id, label}`), a list is a multiple choice (sent in `answers`, as LiveChat does)."""
+    fields: list[dict[str, Any]] = []
+    for index, (label, answer) in enumerate(answers):
+        item: dict[str, Any] = {"id": f"q{index}", "type": "question", "label": label}
+        if isinstance(answer, list):
+            item["type"] = "checkbox"
+            item["answers"] = answer
+        else:
+            item["type"] = "radio" if isinstance(answer, dict) else "question"
+            item["answer"] = answer
+        fields.append(item)
+    event: dict[str, Any] = {
+        "id": event_id,
+        "created_at": created_at,
+        "type": "filled_form",
+        "author_id": author,
+        "fields": fields,
+    }
+    if form_type is not None:
+        event["form_type"] = form_type
+    return event
+
+
 def thread(
     thread_id: str = "T1",
     created_at: str = "2026-01-15T12:00:00.000000Z",

@@ -28,7 +28,9 @@ from leadsync.models import Visitor
 
 DEFAULT_PATH = Path(__file__).with_name("field_map.toml")
 KEY_FIELD = "email"
-SOURCES = frozenset(set(Visitor.model_fields) - {"chat_ids"})
+# the visitor's attributes that hold one value a Marketo field can take (pre-chat answers
+# feed list rules, not fields)
+SOURCES = frozenset(set(Visitor.model_fields) - {"chat_ids", "prechat"})
 
 FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")]
 

@@ -21,6 +21,7 @@ MAX_TAGS = 50
 MAX_TAG_LENGTH = 100
 MAX_ID_LENGTH = 128
 MAX_EXCERPT_LENGTH = 500
+MAX_PRECHAT_ANSWERS = 20
 
 
 def _text(value: object) -> str | None:
@@ -59,6 +60,23 @@ def _tags(value: object) -> list[str]:
     return sorted(item for item in cleaned if item)[:MAX_TAGS]
 
 
+def _prechat(value: object) -> dict[str, str]:
+    """Question → answer, both cleaned like other text; blanks dropped, at most 20 kept.
+
+    Anything but a mapping is no answers at all (as text that is not a string is no text).
+    When there are too many, the questions first in sorted order are kept: the same input
+    always keeps the same answers.
+    """
+    if not isinstance(value, dict):
+        return {}
+    cleaned: dict[str, str] = {}
+    for question, answer in value.items():
+        key, text = clean_field(question), clean_field(answer)
+        if key and text:
+            cleaned[key] = text
+    return {key: cleaned[key] for key in sorted(cleaned)[:MAX_PRECHAT_ANSWERS]}
+
+
 def _utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
 
@@ -71,6 +89,8 @@ Url = Annotated[str | None, BeforeValidator(_url)]
 Quoted = Annotated[str | None, BeforeValidator(_quoted)]
 IdList = Annotated[list[str], BeforeValidator(_ids)]
 TagList = Annotated[list[str], BeforeValidator(_tags)]
+PrechatAnswers = Annotated[dict[str, str], BeforeValidator(_prechat)]
+CustomerId = Annotated[str | None, BeforeValidator(lambda v: clean_text(v, MAX_ID_LENGTH))]
 
 
 class Visitor(BaseModel):
@@ -93,6 +113,10 @@ class Visitor(BaseModel):
     landing_page: Url = None
     tags: TagList = Field(default_factory=list)
     chat_ids: IdList = Field(default_factory=list)
+    # pre-chat survey answers, question (the form field's label) → answer
+    prechat: PrechatAnswers = Field(default_factory=dict)
+    # the source's own id of the person (LiveChat's customer id), when it gave one
+    customer_id: CustomerId = None
 
     @field_validator("email", mode="before")
     @classmethod

@@ -27,7 +27,12 @@ _TEXT_FIELDS = (
     "timezone",
     "referrer",
     "landing_page",
+    "customer_id",
 )
+# Form fields that are the visitor's identity, not an answer to a question.
+_IDENTITY_FIELDS = frozenset({"name", "email"})
+# Filled forms without a form_type are taken for pre-chat forms (older chats carry none).
+_PRECHAT_FORMS = frozenset({"prechat", None})
 _URL_LENGTH = MAX_TEXT_LENGTH
 # A chat time before this is a broken clock or a truncated value, not a chat.
 EARLIEST_CHAT = datetime(2000, 1, 1, tzinfo=UTC)
@@ -190,6 +195,8 @@ def _map(chat_id: str, chat: dict[str, Any], not_after: datetime | None) -> Visi
         landing_page=pages[0].get("url") if pages else None,
         tags=sorted(tags),
         chat_ids=[chat_id],
+        prechat=_prechat_answers(forms),
+        customer_id=customer.get("id"),
     )
 
 
@@ -224,7 +231,11 @@ def _merge(group: list[Visitor]) -> Visitor:
     firsts = [v.first_chat_at for v in group if v.first_chat_at]
     lasts = [v.last_chat_at for v in group if v.last_chat_at]
     chat_ids = sorted({chat_id for v in group for chat_id in v.chat_ids})
+    prechat: dict[str, str] = {}
+    for visitor in ordered:  # oldest first: the latest answer to a question wins
+        prechat.update(visitor.prechat)
     values.update(
+        prechat=prechat,
         first_chat_at=min(firsts) if firsts else None,
         last_chat_at=max(lasts) if lasts else None,
         tags=sorted({tag for v in group for tag in v.tags}),
@@ -241,6 +252,40 @@ def _form_answers(forms: list[dict[str, Any]], field_type: str) -> list[object]:
         for item in _list(form.get("fields"))
         if isinstance(item, dict) and item.get("type") == field_type
     ]
+
+
+def _prechat_answers(forms: list[dict[str, Any]]) -> dict[str, str]:
+    """Question (the field's label) → answer from the pre-chat forms; later forms win.
+
+    A choice arrives as `{id, label}` and a multiple choice as `answers: [{id, label}]`:
+    the labels are the answer. Cleaning and bounds are the visitor model's.
+    """
+    answers: dict[str, str] = {}
+    for form in forms:
+        if form.get("form_type") not in _PRECHAT_FORMS:
+            continue
+        for item in _list(form.get("fields")):
+            if not isinstance(item, dict) or item.get("type") in _IDENTITY_FIELDS:
+                continue
+            question = clean_field(item.get("label"))
+            answer = _answer_text(item)
+            if question and answer:
+                answers[question] = answer
+    return answers
+
+
+def _answer_text(item: dict[str, Any]) -> str | None:
+    answer = item.get("answer")
+    if isinstance(answer, dict):
+        return clean_field(answer.get("label"))
+    if answer is None and isinstance(item.get("answers"), list):
+        labels = [_choice(choice) for choice in item["answers"]]
+        return clean_field(", ".join(label for label in labels if label)) or None
+    return clean_field(answer)
+
+
+def _choice(choice: object) -> str | None:
+    return clean_field(choice.get("label") if isinstance(choice, dict) else choice)
 
 
 def _given(value: object) -> bool:
