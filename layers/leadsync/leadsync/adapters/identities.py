@@ -1,0 +1,151 @@
+"""The e-mail last synced per LiveChat customer, in the state table.
+
+Item: `pk = identity#<sha256 of the customer id>`, `sk = email`, `email` (the address, in
+clear: it is what the next run looks up when the customer's address changes), `synced_at`
+and `expires_at` (TTL: a customer not seen for IDENTITY_RETENTION is forgotten). The
+customer id itself is not stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, cast
+
+from leadsync.adapters import aws
+from leadsync.adapters.aws import AWS_ERRORS
+from leadsync.adapters.state import translate_error
+from leadsync.clock import Clock, iso_utc, utc_now
+from leadsync.errors import DependencyError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        KeysAndAttributesTypeDef,
+        WriteRequestTypeDef,
+    )
+
+IDENTITY_RETENTION = timedelta(days=400)
+MAX_KEYS_PER_GET = 100  # BatchGetItem
+MAX_ITEMS_PER_WRITE = 25  # BatchWriteItem
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = 0.05
+_PK_PREFIX = "identity#"
+_SK = "email"
+
+Key = dict[str, "AttributeValueTypeDef"]
+
+
+def identity_key(customer_id: str) -> str:
+    return _PK_PREFIX + hashlib.sha256(customer_id.encode()).hexdigest()
+
+
+class IdentityStore:
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        *,
+        clock: Clock = utc_now,
+        retention: timedelta = IDENTITY_RETENTION,
+        max_attempts: int = MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._table = table_name
+        self._client = client or aws.dynamodb()
+        self._clock = clock
+        self._retention = retention
+        self._attempts = max_attempts
+        self._sleep = sleep
+
+    def get_many(self, customer_ids: Iterable[str]) -> dict[str, str]:
+        """Customer id → the address last synced, for those remembered."""
+        by_key = {identity_key(customer_id): customer_id for customer_id in customer_ids}
+        keys = list(by_key)
+        remembered: dict[str, str] = {}
+        for start in range(0, len(keys), MAX_KEYS_PER_GET):
+            chunk = keys[start : start + MAX_KEYS_PER_GET]
+            pending: KeysAndAttributesTypeDef = {
+                "Keys": [_key(pk) for pk in chunk],
+                "ConsistentRead": True,
+                "ProjectionExpression": "pk, email",
+            }
+            for attempt in range(self._attempts):
+                if attempt:
+                    self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                try:
+                    answer = self._client.batch_get_item(RequestItems={self._table: pending})
+                except AWS_ERRORS as exc:
+                    raise translate_error(exc, "BatchGetItem") from exc
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    pk, email = item["pk"].get("S"), item.get("email", {}).get("S")
+                    if pk in by_key and email:
+                        remembered[by_key[pk]] = email
+                unprocessed = answer.get("UnprocessedKeys", {}).get(self._table)
+                if not unprocessed or not unprocessed.get("Keys"):
+                    break
+                # what DynamoDB hands back is what it takes again
+                pending = cast("KeysAndAttributesTypeDef", unprocessed)
+            else:
+                raise _unfinished("BatchGetItem", self._attempts)
+        return remembered
+
+    def put_many(self, identities: Mapping[str, str]) -> int:
+        """Remember customer id → address (after its lead was written); return how many."""
+        now = self._clock()
+        expires = str(int((now + self._retention).timestamp()))
+        items = {identity_key(customer_id): email for customer_id, email in identities.items()}
+        requests: list[WriteRequestTypeDef] = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        **_key(pk),
+                        "email": {"S": email},
+                        "synced_at": {"S": iso_utc(now)},
+                        "expires_at": {"N": expires},
+                    }
+                }
+            }
+            for pk, email in items.items()
+        ]
+        self._write(requests)
+        return len(requests)
+
+    def delete_many(self, customer_ids: Iterable[str]) -> int:
+        """Forget customers (an erasure); forgetting an unknown one is no error."""
+        keys = dict.fromkeys(identity_key(customer_id) for customer_id in customer_ids)
+        requests: list[WriteRequestTypeDef] = [{"DeleteRequest": {"Key": _key(pk)}} for pk in keys]
+        self._write(requests)
+        return len(requests)
+
+    def _write(self, requests: Sequence[WriteRequestTypeDef]) -> None:
+        for start in range(0, len(requests), MAX_ITEMS_PER_WRITE):
+            pending = list(requests[start : start + MAX_ITEMS_PER_WRITE])
+            for attempt in range(self._attempts):
+                if attempt:
+                    self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                try:
+                    answer = self._client.batch_write_item(RequestItems={self._table: pending})
+                except AWS_ERRORS as exc:
+                    raise translate_error(exc, "BatchWriteItem") from exc
+                left = answer.get("UnprocessedItems", {}).get(self._table, [])
+                pending = cast("list[WriteRequestTypeDef]", list(left))
+                if not pending:
+                    break
+            else:
+                raise _unfinished("BatchWriteItem", self._attempts)
+
+
+def _key(pk: str) -> Key:
+    return {"pk": {"S": pk}, "sk": {"S": _SK}}
+
+
+def _unfinished(action: str, attempts: int) -> DependencyError:
+    return DependencyError(
+        f"DynamoDB {action} left items unprocessed after {attempts} attempts",
+        dependency="dynamodb",
+        retryable=True,
+    )
