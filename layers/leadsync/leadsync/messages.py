@@ -46,6 +46,8 @@ class SyncRecord(BaseModel):
     fields: dict[FieldName, FieldValue] = Field(min_length=1)
     last_chat_at: AwareDatetime | None = None
     chat_ids: IdList = Field(default_factory=list)
+    # a create whose lead id list operations of the same run wait for: the upload keeps it
+    announce: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
@@ -54,6 +56,46 @@ class SyncRecord(BaseModel):
         if self.action == "create" and self.lead_id is not None:
             raise ValueError("a create has no lead id")
         return self
+
+
+MAX_IDS_PER_CALL = 300
+
+Email = Annotated[str, BeforeValidator(_email)]
+
+
+class ListOperation(BaseModel):
+    """One list-membership call: one static list, one direction, at most 300 leads.
+
+    `pending_emails` are leads this run creates: their ids are known once the upload has
+    created them (SyncRecord.announce), and the operation waits for them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    list_id: PositiveInt
+    action: Literal["add", "remove"]
+    lead_ids: list[PositiveInt] = Field(default_factory=list)
+    pending_emails: list[Email] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _size(self) -> Self:
+        total = len(self.lead_ids) + len(self.pending_emails)
+        if not 1 <= total <= MAX_IDS_PER_CALL:
+            raise ValueError(f"a list operation holds 1 to {MAX_IDS_PER_CALL} leads")
+        if self.action == "remove" and self.pending_emails:
+            raise ValueError("a lead still to be created is in no list to be removed from")
+        return self
+
+
+class DeleteOperation(BaseModel):
+    """One delete call for erasure requests; `references` name the requests without their
+    e-mail (fingerprints), for the logs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lead_ids: list[PositiveInt] = Field(min_length=1, max_length=MAX_IDS_PER_CALL)
+    references: list[Annotated[str, StringConstraints(max_length=128)]] = Field(
+        default_factory=list, max_length=MAX_IDS_PER_CALL
+    )
 
 
 class FailureNote(BaseModel):
@@ -87,13 +129,23 @@ class SyncBatch(BaseModel):
 
     correlation_id: str = Field(min_length=1, max_length=128)
     created_at: AwareDatetime
-    records: list[SyncRecord] = Field(min_length=1)
+    # exactly one of: lead writes, one list operation, one delete operation
+    records: list[SyncRecord] = Field(default_factory=list)
+    list_operation: ListOperation | None = None
+    delete: DeleteOperation | None = None
     # set when the work waits for the destination's budget (the daily quota resets later)
     not_before: AwareDatetime | None = None
     deferrals: NonNegativeInt = 0
     # deliveries that failed for a retryable cause; at the limit the batch is dead-lettered
     attempts: NonNegativeInt = 0
     failures: list[FailureNote] = Field(default_factory=list, max_length=MAX_FAILURE_NOTES)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        kinds = bool(self.records) + (self.list_operation is not None) + (self.delete is not None)
+        if kinds != 1:
+            raise ValueError("a batch holds records, one list operation or one delete")
+        return self
 
     @property
     def first_failure_at(self) -> AwareDatetime | None:
