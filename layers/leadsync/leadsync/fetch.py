@@ -9,18 +9,44 @@ simply read again by the next one.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from leadsync.batching import BatchLimits, new_correlation_id, plan_batches
 from leadsync.clock import Clock, iso_utc, utc_now
+from leadsync.email_changes import (
+    detect_changes,
+    found_after,
+    lookup_emails,
+    renames,
+    resolve_email_changes,
+)
+from leadsync.erasure import (
+    ErasureMarkers,
+    ErasureRequest,
+    collapse,
+    erasures_from_chats,
+    plan_deletes,
+)
 from leadsync.errors import ConditionFailed
 from leadsync.failures import ErrorEntry, ErrorKind, from_record, from_rejection
 from leadsync.fieldmap import FieldMap, default_field_map
+from leadsync.lists import ListRules
 from leadsync.mapping.livechat_to_visitor import map_entries
+from leadsync.messages import SyncBatch
 from leadsync.observability import get_logger
+from leadsync.operations import (
+    announcing,
+    delete_batches,
+    lead_keys,
+    list_batches,
+    list_changes_for,
+    with_renames,
+)
 from leadsync.planning import lookup_fields, plan_writes
 from leadsync.ports import ArchiveSource, BatchSink, FetchState, LeadLookup, StatsSink
 
@@ -37,6 +63,37 @@ class FetchSettings:
     max_window: timedelta = timedelta(hours=24)
     first_start: datetime | None = None
     field_map: FieldMap | None = None
+
+
+class MembershipReader(Protocol):
+    def memberships(
+        self, lead_ids: Iterable[int], list_ids: Iterable[int]
+    ) -> Mapping[int, frozenset[int]]: ...
+
+
+class IdentityMemory(Protocol):
+    def get_many(self, customer_ids: Iterable[str]) -> dict[str, str]: ...
+
+    def put_many(self, identities: Mapping[str, str]) -> int: ...
+
+
+class ErasureInbox(Protocol):
+    """Erasure requests waiting (a queue, a file); confirmed once their deletes are queued."""
+
+    def take(self) -> list[ErasureRequest]: ...
+
+    def confirm(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class WholeSync:
+    """What the sync does beyond lead writes; each part is off when left out."""
+
+    lists: ListRules | None = None
+    memberships: MembershipReader | None = None
+    identities: IdentityMemory | None = None
+    erasures: ErasureInbox | None = None
+    erasure_markers: ErasureMarkers = field(default_factory=ErasureMarkers)
 
 
 class FetchSummary(BaseModel):
@@ -57,6 +114,12 @@ class FetchSummary(BaseModel):
     messages: int = 0
     records: int = 0
     oversized: int = 0
+    list_messages: int = 0
+    delete_messages: int = 0
+    erasures: int = 0
+    erasures_not_found: int = 0
+    email_changes: int = 0
+    possible_duplicates: int = 0
     mark_advanced: bool = False
 
 
@@ -80,6 +143,7 @@ def run(
     settings: FetchSettings,
     stats: StatsSink | None = None,
     now: Clock = utc_now,
+    whole: WholeSync | None = None,
 ) -> FetchSummary:
     logger = get_logger()
     run_id = new_correlation_id()
@@ -95,7 +159,17 @@ def run(
 
     try:
         return _run(
-            source, state, queue, destination, settings, stats, run_id, started, since, until
+            source,
+            state,
+            queue,
+            destination,
+            settings,
+            stats,
+            run_id,
+            started,
+            since,
+            until,
+            whole or WholeSync(),
         )
     except Exception as exc:
         _report_failure(state, exc, run_id, started, since, until)
@@ -141,16 +215,52 @@ def _run(
     started: datetime,
     since: datetime,
     until: datetime,
+    whole: WholeSync,
 ) -> FetchSummary:
     logger = get_logger()
     entries = list(source.list_archives(since, until))
     mapped = map_entries(entries, not_after=until + SOURCE_CLOCK_SKEW)
     fmap = settings.field_map or default_field_map()
-    found = destination.lookup_by_email(
-        [visitor.email for visitor in mapped.visitors], lookup_fields(fmap)
+    requests = erasures_from_chats(entries, whole.erasure_markers, requested_at=started)
+    if whole.erasures is not None:
+        requests = collapse([*requests, *whole.erasures.take()])
+    erased = {request.email for request in requests}
+    # an erased visitor is deleted, never written again
+    visitors = [visitor for visitor in mapped.visitors if visitor.email not in erased]
+    pairs = [(v.email, v.customer_id) for v in visitors if v.customer_id]
+    remembered = (
+        whole.identities.get_many({cid for _, cid in pairs})
+        if whole.identities is not None and pairs
+        else {}
     )
-    writes = plan_writes(mapped.visitors, found, fmap)
-    plan = plan_batches(writes.records, settings.limits, created_at=started)
+    changes = detect_changes(pairs, remembered)
+    wanted = lookup_emails([v.email for v in visitors], changes)
+    wanted += [email for email in sorted(erased) if email not in set(wanted)]
+    found = destination.lookup_by_email(wanted, lookup_fields(fmap))
+    decisions = resolve_email_changes(changes, found, in_use=[v.email for v in visitors])
+    after = found_after(decisions, found) if decisions else found
+    writes = plan_writes(visitors, after, fmap)
+    records = with_renames(
+        writes.records, renames(decisions), chat_ids={v.email: v.chat_ids for v in visitors}
+    )
+    list_messages: list[SyncBatch] = []
+    if whole.lists is not None and whole.lists.list_ids:
+        keys = lead_keys(visitors, after)
+        ids = [key for key in keys.values() if isinstance(key, int)]
+        known = (
+            whole.memberships.memberships(ids, whole.lists.list_ids)
+            if whole.memberships is not None and ids
+            else {}
+        )
+        list_messages, pending = list_batches(
+            list_changes_for(visitors, keys, known, whole.lists),
+            created_at=started,
+            max_ids=settings.limits.max_records,
+        )
+        records = announcing(records, pending)
+    deletes = plan_deletes(requests, found, max_per_call=settings.limits.max_records)
+    delete_messages = delete_batches(deletes, created_at=started)
+    plan = plan_batches(records, settings.limits, created_at=started)
     errors = [from_rejection(r, at=started, correlation_id=run_id) for r in mapped.rejections]
     errors += [
         from_record(
@@ -163,7 +273,17 @@ def _run(
         for record in plan.oversized
     ]
     state.record_errors(errors)
-    messages = queue.send_batches(plan.batches)
+    messages = queue.send_batches([*plan.batches, *list_messages, *delete_messages])
+    if whole.erasures is not None:
+        whole.erasures.confirm()  # their deletes are queued
+    if deletes.erasures:
+        logger.info("erasures planned", extra={"run_id": run_id, **deletes.summary()})
+    if whole.identities is not None:
+        # remembered once Marketo holds the lead under that address: a change still being
+        # written is seen again by the next run
+        held = {cid: email for email, cid in pairs if found.get(email)}
+        if held:
+            whole.identities.put_many(held)
 
     advanced = True
     try:
@@ -188,6 +308,12 @@ def _run(
         messages=messages,
         records=plan.records,
         oversized=len(plan.oversized),
+        list_messages=len(list_messages),
+        delete_messages=len(delete_messages),
+        erasures=len(requests),
+        erasures_not_found=deletes.not_found,
+        email_changes=len(changes),
+        possible_duplicates=sum(len(d.possible_duplicates) for d in decisions),
         mark_advanced=advanced,
     )
     if stats is not None:
