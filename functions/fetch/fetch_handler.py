@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,17 +13,23 @@ from leadsync.adapters.breaker import DynamoDBBreaker
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
-from leadsync.batching import BatchLimits
 from leadsync.clock import utc_now
 from leadsync.config import FetchEnv, load
 from leadsync.events import parse_scheduled_event
 from leadsync.fieldmap import default_field_map
 from leadsync.limiter.usage import InstanceUsageSync
+from leadsync.lists import default_list_rules
 from leadsync.observability import get_logger
 from leadsync.resilience import Guard, GuardedWriter
 from leadsync.secrets import load_credentials
 from leadsync.sources.livechat import LiveChatClient
-from leadsync.wiring import InvocationDeadline, call_counters, marketo_client
+from leadsync.wiring import (
+    InvocationDeadline,
+    call_counters,
+    fetch_settings,
+    marketo_client,
+    whole_sync,
+)
 
 logger = get_logger()
 deadline = InvocationDeadline()
@@ -33,18 +38,9 @@ deadline = InvocationDeadline()
 @cache
 def environment() -> FetchEnv:
     env = load(FetchEnv)
-    default_field_map()  # a broken field map fails the cold start, before any call
+    default_field_map()  # a broken field map or list rules fail the cold start
+    default_list_rules()
     return env
-
-
-def settings(env: FetchEnv) -> fetch.FetchSettings:
-    return fetch.FetchSettings(
-        limits=BatchLimits.for_queue(env.marketo_records_per_call, env.marketo_max_body_bytes),
-        overlap=timedelta(minutes=env.fetch_overlap_minutes),
-        max_window=timedelta(hours=env.fetch_max_window_hours),
-        first_start=env.fetch_start,
-        field_map=default_field_map(),
-    )
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -82,8 +78,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             state=StateStore(env.state_table),
             queue=SqsQueue(env.sync_queue_url),
             destination=destination,
-            settings=settings(env),
+            settings=fetch_settings(env),
             stats=stats,
+            whole=whole_sync(env),
         )
     finally:
         source.close()

@@ -1,4 +1,5 @@
-"""Upload: each SQS message is one batch of lead writes; a failed message is retried alone.
+"""Upload: each SQS message is one batch of lead writes, one list operation or one delete;
+a failed message is retried alone.
 
 Each message is processed once: its result is kept with an idempotency record (Powertools,
 in the state table) keyed by the SQS message id, so a message delivered again after it was
@@ -28,6 +29,7 @@ from leadsync import upload
 from leadsync.adapters.breaker import DynamoDBBreaker
 from leadsync.adapters.claims import CreateClaims
 from leadsync.adapters.dead_letters import ERROR_CODE, ERROR_MESSAGE, DeadLetters
+from leadsync.adapters.leads import LeadDirectory
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
@@ -89,6 +91,7 @@ class Wired:
             deferrer=SqsQueue(env.sync_queue_url),
             stats=self.stats,
             dead_letters=self.dead_letters,
+            leads=LeadDirectory(env.state_table),
         )
         self.settings = upload.UploadSettings(
             field_map=default_field_map(), max_attempts=env.upload_max_attempts

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from leadsync.adapters.dead_letters import DeadLetters
+from leadsync.cli import main
 from local.world import LocalWorld, WorldOptions
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +47,36 @@ def test_the_stack_exists_as_the_template_says(world: LocalWorld) -> None:
     assert kinds["SyncQueue"] == kinds["DeadLetterQueue"] == "AWS::SQS::Queue"
     assert kinds["StateTable"] == "AWS::DynamoDB::Table"
     assert all(status == "CREATE_COMPLETE" for _, _, status in described["resources"])
+
+
+def test_a_plan_says_what_the_run_would_do_and_writes_nothing(
+    world: LocalWorld, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert world.stack is not None
+    for name, value in world.aws_env.items():
+        monkeypatch.setenv(name, value)
+    calls_before = world.marketo_audit(limit=0)["total_requests"]
+
+    assert main(["plan", "--stack", world.stack.name]) == 0
+
+    out = capsys.readouterr().out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("plan: creates=")
+    figures = dict(part.split("=") for part in last.removeprefix("plan: ").split())
+    assert int(figures["creates"]) > 0
+    assert int(figures["rejected"]) > 0
+    assert "@" not in out  # no e-mail in clear
+    # nothing queued, stored or marked; Marketo was only read
+    assert world.queue_depth("SyncQueueUrl") == 0
+    table = world.stack.outputs["StateTableName"]
+    mark = world.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": "source#livechat"}, "sk": {"S": "hwm"}}
+    )
+    assert "Item" not in mark
+    actions = {
+        r["action"] for r in world.marketo_audit(since=calls_before, limit=100000)["requests"]
+    }
+    assert actions <= {"identity", "lookup"}
 
 
 def test_the_schedule_fetches_every_chat_of_the_window(

@@ -409,3 +409,77 @@ def test_fetch_stops_while_the_breaker_is_open_and_keeps_its_mark(
     lookups = [r for r in marketo.audit()["requests"] if r["action"] == "lookup"]
     assert lookups == []
     assert _waiting(queues["sync"])["ApproximateNumberOfMessages"] == 0
+
+
+def _message(sample: dict[str, Any], message_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    fresh = _fresh(sample, message_id)
+    [record] = fresh["Records"]
+    return {"Records": [{**record, "body": json.dumps(body)}]}
+
+
+def test_upload_handler_adds_a_created_lead_to_a_list_once_it_exists_then_deletes(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    marketo: MarketoSimulator,
+    secret: str,
+    state_table: str,
+    queues: dict[str, str],
+    lambda_context: FakeLambdaContext,
+) -> None:
+    _upload_env(monkeypatch, secret, state_table, queues)
+    [known] = marketo.seed_leads([{"email": "known@example.com"}])
+    sample = event("upload_sqs.json")
+    at = "2026-01-15T13:00:00Z"
+    add = {
+        "correlation_id": "run-1",
+        "created_at": at,
+        "list_operation": {
+            "list_id": 1001,
+            "action": "add",
+            "lead_ids": [known],
+            "pending_emails": ["new@example.com"],
+        },
+    }
+    create = {
+        "correlation_id": "run-1",
+        "created_at": at,
+        "records": [
+            {
+                "action": "create",
+                "email": "new@example.com",
+                "fields": {"email": "new@example.com", "firstName": "New"},
+                "announce": True,
+            }
+        ],
+    }
+    handler = _handler("upload").handler
+
+    # the list add comes before the create: it waits, without a call to Marketo
+    assert handler(_message(sample, "l-1", add), lambda_context) == {"batchItemFailures": []}
+    [waited] = _logged_results(caplog)
+    assert (waited["deferred"], waited["wait_reason"]) == (2, "create_in_progress")
+    assert not [r for r in marketo.audit()["requests"] if r["action"].startswith("list")]
+
+    caplog.clear()
+    handler(_message(sample, "c-1", create), lambda_context)
+    [created] = [lead["id"] for lead in marketo.leads() if lead["email"] == "new@example.com"]
+
+    caplog.clear()
+    handler(_message(sample, "l-2", {**add, "deferrals": 1}), lambda_context)
+    [done] = _logged_results(caplog)
+    assert (done["list_added"], done["deferred"], done["failed"]) == (2, 0, 0)
+    assert sorted(marketo.store.members(1001)) == sorted([known, created])
+    adds = [r for r in marketo.audit()["requests"] if r["action"] == "list:add"]
+    assert len(adds) == 1  # both leads in one call
+
+    caplog.clear()
+    erase = {
+        "correlation_id": "erasure-1",
+        "created_at": at,
+        "delete": {"lead_ids": [created, 987654], "references": ["fp-1", "fp-2"]},
+    }
+    handler(_message(sample, "d-1", erase), lambda_context)
+    [deleted] = _logged_results(caplog)
+    assert (deleted["leads_deleted"], deleted["failed"]) == (1, 0)  # 987654: gone already
+    assert [lead["email"] for lead in marketo.leads()] == ["known@example.com"]
+    assert marketo.store.members(1001) == [known]

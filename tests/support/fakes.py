@@ -165,6 +165,60 @@ class FakeMarketo:
                 out.append(RecordResult(index=index, id=lead_id, status="updated"))
         return out
 
+    # static lists: list id → member lead ids; record-level refusals by lead id: code
+    lists: dict[int, set[int]] = field(default_factory=lambda: {1001: set()})
+    refuse_ids: dict[int, str] = field(default_factory=dict)
+    # (kind, list id or 0, ids) of every list and delete call
+    id_calls: list[tuple[str, int, list[int]]] = field(default_factory=list)
+
+    def _by_id(self, kind: str, list_id: int, ids: Sequence[int], apply: Any) -> list[Any]:
+        from leadsync.marketo.models import RecordResult
+
+        self._call(kind)
+        self.id_calls.append((kind, list_id, list(ids)))
+        out = []
+        for index, lead_id in enumerate(ids):
+            if lead_id not in self.leads:
+                out.append(_skipped(index, "1004"))
+            elif lead_id in self.refuse_ids:
+                out.append(_skipped(index, self.refuse_ids[lead_id]))
+            else:
+                status = apply(lead_id)
+                if status.isdigit():
+                    out.append(_skipped(index, status))
+                else:
+                    out.append(RecordResult(index=index, id=lead_id, status=status))
+        return out
+
+    def add_to_list(self, list_id: int, ids: Sequence[int]) -> list[Any]:
+        members = self.lists.setdefault(list_id, set())
+
+        def add(lead_id: int) -> str:
+            members.add(lead_id)
+            return "added"
+
+        return self._by_id("list_add", list_id, ids, add)
+
+    def remove_from_list(self, list_id: int, ids: Sequence[int]) -> list[Any]:
+        members = self.lists.setdefault(list_id, set())
+
+        def remove(lead_id: int) -> str:
+            if lead_id not in members:
+                return "1015"
+            members.discard(lead_id)
+            return "removed"
+
+        return self._by_id("list_remove", list_id, ids, remove)
+
+    def delete(self, ids: Sequence[int]) -> list[Any]:
+        def delete(lead_id: int) -> str:
+            del self.leads[lead_id]
+            for members in self.lists.values():
+                members.discard(lead_id)
+            return "deleted"
+
+        return self._by_id("delete", 0, ids, delete)
+
 
 def _skipped(index: int, code: str) -> Any:
     from leadsync.marketo.models import Reason, RecordResult
@@ -347,3 +401,45 @@ class FakeErrorStore:
             update={"replayed_at": at or datetime.now().astimezone()}
         )
         return True
+
+
+@dataclass
+class FakeLeadDirectory:
+    """The lead directory and list membership, in memory (e-mails as given, normalized)."""
+
+    ids: dict[str, int | None] = field(default_factory=dict)
+    members: dict[int, set[int]] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+    def announce(self, ids: Any) -> int:
+        self.log.append(f"announce {len(ids)}")
+        for email, lead_id in ids.items():
+            self.ids[email.strip().lower()] = lead_id
+        return len(ids)
+
+    def announce_failed(self, emails: Iterable[str]) -> int:
+        given = list(emails)
+        self.log.append(f"announce_failed {len(given)}")
+        for email in given:
+            self.ids[email.strip().lower()] = None
+        return len(given)
+
+    def ids_of(self, emails: Iterable[str]) -> dict[str, int | None]:
+        self.log.append("ids_of")
+        return {e: self.ids[e.strip().lower()] for e in emails if e.strip().lower() in self.ids}
+
+    def add_members(self, list_id: int, ids: Iterable[int]) -> int:
+        given = set(ids)
+        self.members.setdefault(list_id, set()).update(given)
+        return len(given)
+
+    def remove_members(self, list_id: int, ids: Iterable[int]) -> int:
+        given = set(ids)
+        self.members.setdefault(list_id, set()).difference_update(given)
+        return len(given)
+
+    def memberships(self, ids: Iterable[int], list_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+        lists = list(list_ids)
+        return {
+            i: frozenset(lst for lst in lists if i in self.members.get(lst, set())) for i in ids
+        }

@@ -1,6 +1,7 @@
 """`leadsync`: the operator's command line.
 
     leadsync replay --stack NAME [--since DATE] [--until DATE] [--dry-run] [--max N]
+    leadsync plan --stack NAME
 
 AWS access is boto3's own: the profile (AWS_PROFILE or --profile), the region (AWS_REGION or
 --region), and AWS_ENDPOINT_URL for an emulated AWS such as the local world's.
@@ -139,6 +140,23 @@ def _parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="show what would be re-driven; change nothing"
     )
     replay.set_defaults(run=_replay)
+
+    plan = commands.add_parser(
+        "plan",
+        help="what the next hourly run would do and cost, writing nothing",
+        description=(
+            "Fetch and diff as the next run would (the same window, lookups and decisions), "
+            "then print the creates, the updates by field, the list additions and removals, "
+            "the deletes and the rejects, the Marketo calls by kind and the daily budget left "
+            "after them. Nothing is queued, stored or marked. The lookups are real Marketo "
+            "calls and count against the quota."
+        ),
+    )
+    plan.add_argument("--stack", metavar="NAME", required=True, help="the stack's name")
+    plan_aws = plan.add_argument_group("AWS access (else boto3's usual sources)")
+    plan_aws.add_argument("--profile", help="the AWS profile (default: AWS_PROFILE)")
+    plan_aws.add_argument("--region", help="the AWS region (default: AWS_REGION)")
+    plan.set_defaults(run=_plan)
     return parser
 
 
@@ -274,6 +292,85 @@ def _replay(args: argparse.Namespace) -> int:
         print(f"  problem: {problem}")
     print(report.summary(), flush=True)
     return EXIT_FAILED if report.problems else EXIT_OK
+
+
+def _plan(args: argparse.Namespace) -> int:
+    import os
+    import time
+
+    from leadsync.adapters.breaker import DynamoDBBreaker
+    from leadsync.adapters.state import StateStore
+    from leadsync.config import FetchEnv, load
+    from leadsync.limiter.config import LimiterConfig
+    from leadsync.limiter.readout import LimiterReadout
+    from leadsync.plan import describe, make_plan
+    from leadsync.resilience import Guard, GuardedWriter
+    from leadsync.secrets import load_credentials
+    from leadsync.sources.livechat import LiveChatClient
+    from leadsync.wiring import fetch_settings, marketo_client, whole_sync
+
+    session = _session(args)
+    outputs = _stack_outputs(_client(session, "cloudformation"), args.stack)
+    function = outputs.get("FetchFunctionName")
+    if not function:
+        raise UsageError(f"stack {args.stack!r} has no output FetchFunctionName")
+    configuration = _client(session, "lambda").get_function_configuration(FunctionName=function)
+    variables = {
+        name: str(value)
+        for name, value in configuration.get("Environment", {}).get("Variables", {}).items()
+    }
+    # the adapters reach AWS the way the caller does
+    if args.profile:
+        os.environ["AWS_PROFILE"] = args.profile
+    if args.region:
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+    env = load(FetchEnv, variables)
+    credentials = load_credentials(env.credentials_secret)
+    source = LiveChatClient(
+        credentials.livechat_account_id,
+        credentials.livechat_token.get_secret_value(),
+        str(credentials.livechat_api_url),
+    )
+    marketo, _ = marketo_client(
+        credentials, env, env.state_table, lambda: time.monotonic() + 60.0, environ=variables
+    )
+    breaker = DynamoDBBreaker(
+        env.state_table,
+        "marketo",
+        threshold=env.breaker_failure_threshold,
+        cooldown_s=env.breaker_cooldown_seconds,
+    )
+    try:
+        plan = make_plan(
+            source=source,
+            state=StateStore(env.state_table),
+            destination=GuardedWriter(
+                marketo, Guard(breaker), lookup_size=env.marketo_records_per_call
+            ),
+            settings=fetch_settings(env),
+            whole=whole_sync(env, erasure_visibility_s=30),
+            lookups_made=lambda: marketo.calls["lookup"],
+        )
+    finally:
+        source.close()
+        marketo.close()
+    left = LimiterReadout(env.state_table, LimiterConfig.from_env(variables)).read().left
+    print(f"plan: stack {args.stack}, nothing queued, stored or marked", flush=True)
+    for line in describe(plan, quota_left=left):
+        print(f"  {line}" if not line.startswith("plan:") else line)
+    return EXIT_OK
+
+
+def _stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
+    from botocore.exceptions import ClientError
+
+    try:
+        found = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError:
+        raise UsageError(f"no stack named {stack!r}") from None
+    if not found:
+        raise UsageError(f"no stack named {stack!r}")
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in found[0].get("Outputs", [])}
 
 
 def _when(moment: datetime) -> str:

@@ -37,6 +37,15 @@ def _addresses(value: object) -> list[str]:
     return addresses
 
 
+def _names(value: object) -> list[str]:
+    """A comma-separated list of names; blank entries dropped."""
+    if isinstance(value, list):
+        return [str(item).strip() for item in value if str(item).strip()]
+    if not isinstance(value, str):
+        raise ValueError("must be a comma-separated list")
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 def _address(value: object) -> str:
     address = normalize_email(value)
     if address is None:
@@ -113,6 +122,15 @@ class FetchEnv(CommonEnv, MarketoLimits, BreakerEnv):
     fetch_overlap_minutes: int = Field(default=10, ge=0, le=24 * 60)
     fetch_max_window_hours: int = Field(default=24, ge=1)
     fetch_start: AwareDatetime | None = None
+    # erasure requests: a queue of e-mails, and chats marked by a session field or a tag
+    erasure_queue_url: str | None = None
+    erasure_session_field: str | None = None
+    erasure_tags: Annotated[list[str], BeforeValidator(_names)] = Field(default_factory=list)
+
+    @field_validator("erasure_queue_url", "erasure_session_field", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _window_beyond_overlap(self) -> Self:

@@ -206,3 +206,18 @@ class GuardedWriter:
             f"updateOnly {len(records)} records by {lookup_field}",
             lambda: self._inner.update_only(records, lookup_field),
         )
+
+    def add_to_list(self, list_id: int, ids: Sequence[int]) -> list[RecordResult]:
+        return self.guard.call(
+            f"add {len(ids)} leads to list {list_id}",
+            lambda: self._inner.add_to_list(list_id, ids),
+        )
+
+    def remove_from_list(self, list_id: int, ids: Sequence[int]) -> list[RecordResult]:
+        return self.guard.call(
+            f"remove {len(ids)} leads from list {list_id}",
+            lambda: self._inner.remove_from_list(list_id, ids),
+        )
+
+    def delete(self, ids: Sequence[int]) -> list[RecordResult]:
+        return self.guard.call(f"delete {len(ids)} leads", lambda: self._inner.delete(ids))

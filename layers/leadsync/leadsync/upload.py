@@ -17,6 +17,14 @@
 - A delivery that may repeat work already done (SQS delivered the message again, a retry,
   or a replay of a failed batch) first reads the leads and decides every record again:
   what Marketo already holds is not written twice.
+- A create marked `announce` makes its lead id known to the run's list operations (the lead
+  directory), or that the create failed for good.
+- A list operation (one static list, add or remove, at most 300 leads) waits in the queue
+  until the run has created the leads it names by e-mail (at most MAX_LIST_WAITS
+  deferrals), then goes out as one call; "lead not found" (1004) and "not in list" (1015)
+  count as done. A delete (erasure requests) goes out as one call; "lead not found" counts
+  as done. Both share the budget, retry, give-back and dead-letter paths of the records,
+  and always go back to the queue whole.
 """
 
 from __future__ import annotations
@@ -30,13 +38,20 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from leadsync.clock import utc_now
 from leadsync.diff import Action, decide
-from leadsync.errors import DependencyError, InvalidMessage, PermanentError
-from leadsync.failures import ErrorEntry, from_record
+from leadsync.errors import ConfigurationError, DependencyError, InvalidMessage, PermanentError
+from leadsync.failures import ErrorEntry, ErrorKind, from_record
 from leadsync.fieldmap import FieldMap, default_field_map
 from leadsync.limiter.api import BudgetExhausted, DailyQuotaExhausted
 from leadsync.marketo.errors import MarketoError, MarketoQuotaExhausted, MarketoRateLimited
 from leadsync.marketo.models import RecordResult
-from leadsync.messages import FailureNote, SyncBatch, SyncRecord, keep_notes
+from leadsync.messages import (
+    DeleteOperation,
+    FailureNote,
+    ListOperation,
+    SyncBatch,
+    SyncRecord,
+    keep_notes,
+)
 from leadsync.observability import get_logger
 from leadsync.planning import chosen_lead, lookup_fields
 from leadsync.ports import (
@@ -44,6 +59,7 @@ from leadsync.ports import (
     DeadLetterSink,
     Deferrer,
     ErrorSink,
+    LeadDirectory,
     LeadWriter,
     StatsSink,
 )
@@ -51,7 +67,11 @@ from leadsync.resilience import CircuitOpen, GaveUp
 
 ALREADY_EXISTS = "1005"
 NOT_FOUND = "1004"
+NOT_IN_LIST = "1015"
 SQS_MAX_DELAY_SECONDS = 900
+# deferrals a list operation waits for the leads of the run still being created; then it
+# goes out with the leads known, and the others go to the error store
+MAX_LIST_WAITS = 30
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,8 @@ class UploadPorts:
     deferrer: Deferrer
     stats: StatsSink | None = None
     dead_letters: DeadLetterSink | None = None
+    # lead ids of the run's creates, for its list operations, and the lists leads are in
+    leads: LeadDirectory | None = None
 
 
 class UploadResult(BaseModel):
@@ -93,6 +115,9 @@ class UploadResult(BaseModel):
     retried: int = 0  # records sent back after a failed call, for a later delivery
     dead_lettered: int = 0
     failure: str | None = None  # the code of the call that failed, when one did
+    list_added: int = 0
+    list_removed: int = 0
+    leads_deleted: int = 0
 
 
 def parse_batch(body: str | bytes) -> SyncBatch:
@@ -122,6 +147,13 @@ class _Run:
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[ErrorEntry] = field(default_factory=list)
     later: dict[int, SyncRecord] = field(default_factory=dict)  # retry soon (claim held)
+    # the batch's list operation or delete is still to do (it always moves whole)
+    operation: bool = False
+    # the list operation waits for leads the run is still creating
+    operation_later: bool = False
+    # lead ids of announced creates, and announced creates refused for good
+    announced: dict[str, int] = field(default_factory=dict)
+    announce_failed: list[str] = field(default_factory=list)
 
     def settle(self, index: int, outcome: str) -> None:
         self.open.pop(index, None)
@@ -144,7 +176,38 @@ class _Run:
                 first_failure_at=self.batch.first_failure_at,
             )
         )
+        if record.action == "create" and record.announce:
+            self.announce_failed.append(record.email)
         self.settle(index, "failed")
+
+    def fail_operation(
+        self, reason: str, detail: str, record: dict[str, object], code: str, request: str
+    ) -> None:
+        """One lead of a list operation or delete that cannot be done."""
+        self.errors.append(
+            ErrorEntry(
+                kind=ErrorKind.UNDELIVERABLE,
+                reason=reason[:100],
+                detail=detail,
+                correlation_id=self.batch.correlation_id,
+                record=record,
+                first_failure_at=self.batch.first_failure_at or self.at,
+                last_failure_at=self.at,
+                code=code[:100] or None,
+                request=request[:200] or None,
+                attempts=self.batch.attempts + 1,
+            )
+        )
+        self.counts["failed"] = self.counts.get("failed", 0) + 1
+
+
+def _size(batch: SyncBatch) -> int:
+    """The leads a batch names: its records, or the leads of its list operation or delete."""
+    if batch.list_operation is not None:
+        return len(batch.list_operation.lead_ids) + len(batch.list_operation.pending_emails)
+    if batch.delete is not None:
+        return len(batch.delete.lead_ids)
+    return len(batch.records)
 
 
 def process(
@@ -167,8 +230,8 @@ def process(
         ports.deferrer.defer(batch, delay)
         return UploadResult(
             correlation_id=batch.correlation_id,
-            records=len(batch.records),
-            deferred=len(batch.records),
+            records=_size(batch),
+            deferred=_size(batch),
             deferred_seconds=delay,
             wait_reason="daily_quota",
         )
@@ -179,13 +242,22 @@ def process(
         started,
         settings.field_map or default_field_map(),
         dict(enumerate(batch.records)),
+        operation=batch.list_operation is not None or batch.delete is not None,
     )
     wait: tuple[int, str, datetime | None] | None = None
     gave_up: tuple[int, int, str] | None = None
     try:
-        if redelivered or batch.attempts or batch.failures:
-            _recheck(run)
-        _write(run, holder)
+        # A list add or remove and a delete need no re-check on a delivery that may repeat
+        # them: Marketo makes them idempotent (adding a member again, removing a non-member
+        # or deleting a lead already gone only answers "skipped", which counts as done).
+        if batch.list_operation is not None:
+            _list_operation(run, batch.list_operation)
+        elif batch.delete is not None:
+            _delete(run, batch.delete)
+        else:
+            if redelivered or batch.attempts or batch.failures:
+                _recheck(run)
+            _write(run, holder)
     except (BudgetExhausted, MarketoRateLimited) as exc:
         wait = _wait_of(exc, started)
     except CircuitOpen as exc:
@@ -200,8 +272,7 @@ def process(
         # a refusal of the whole call: no retry can change it
         gave_up = _give_back(run, exc.code, exc.detail or str(exc), "", permanent=True)
     finally:
-        if run.errors:
-            ports.errors.record_errors(run.errors)
+        _keep(run)
     deferred, seconds, reason = _defer(run, wait)
     retried = dead_lettered = 0
     if gave_up is not None:
@@ -210,7 +281,7 @@ def process(
             seconds, reason = _retry_delay(run), "retry"
     result = UploadResult(
         correlation_id=batch.correlation_id,
-        records=len(batch.records),
+        records=_size(batch),
         created=run.counts.get("created", 0),
         updated=run.counts.get("updated", 0),
         unchanged=run.counts.get("unchanged", 0),
@@ -222,6 +293,9 @@ def process(
         retried=retried,
         dead_lettered=dead_lettered,
         failure=failure_code if gave_up is not None else None,
+        list_added=run.counts.get("list_added", 0),
+        list_removed=run.counts.get("list_removed", 0),
+        leads_deleted=run.counts.get("leads_deleted", 0),
     )
     if ports.stats is not None:
         ports.stats.add(
@@ -235,6 +309,9 @@ def process(
                 "records_deferred": result.deferred,
                 "records_retried": result.retried,
                 "records_dead_lettered": result.dead_lettered,
+                "list_added": result.list_added,
+                "list_removed": result.list_removed,
+                "leads_deleted": result.leads_deleted,
             }
         )
     return result
@@ -253,6 +330,8 @@ def _recheck(run: _Run) -> None:
         lead = chosen_lead(found.get(record.email, []))
         if lead is None:
             continue  # not there: a create still to make, or an update that will say so
+        if record.action == "create" and record.announce:
+            run.announced[record.email] = lead.id  # made by an earlier delivery
         decision = decide(record.fields, (lead.id, lead.fields), run.fmap, record.last_chat_at)
         if decision.action is Action.UNCHANGED:
             run.settle(i, "unchanged")
@@ -274,7 +353,11 @@ def _give_back(
     for a later delivery, or to the dead-letter queue. Returns (retried, dead-lettered, code)."""
     code = (code or "unknown")[:100]
     waiting = [run.open.pop(i) for i in sorted(run.open)]
-    if not waiting:
+    count = len(waiting)
+    if run.operation:  # the list operation or delete goes back whole
+        run.operation = False
+        count = _size(run.batch)
+    if not count:
         return 0, 0, code
     batch = run.batch
     attempt = batch.attempts + 1
@@ -292,7 +375,7 @@ def _give_back(
     logger = get_logger()
     context = {
         "correlation_id": batch.correlation_id,
-        "records": len(waiting),
+        "records": count,
         "attempt": attempt,
         "code": code,
         "request": request,
@@ -304,10 +387,12 @@ def _give_back(
             )
         run.ports.dead_letters.send_batch(failed)
         logger.warning("batch dead-lettered", extra=context)
-        return 0, len(waiting), code
+        # the run's list operations need not wait for these leads any longer
+        run.announce_failed.extend(r.email for r in waiting if r.action == "create" and r.announce)
+        return 0, count, code
     run.ports.deferrer.defer(failed, _retry_delay(run))
     logger.info("batch sent back for a later attempt", extra=context)
-    return len(waiting), 0, code
+    return count, 0, code
 
 
 def _write(run: _Run, holder: str) -> None:
@@ -335,6 +420,8 @@ def _create(run: _Run, indexes: list[int], holder: str) -> list[int]:
         results = run.ports.marketo.create_only([run.open[i].fields for i in mine])
         for i, result in zip(mine, results, strict=True):
             if result.status == "created":
+                if run.open[i].announce and result.id is not None:
+                    run.announced[run.open[i].email] = result.id
                 run.settle(i, "created")
             elif ALREADY_EXISTS in result.codes:
                 existing.append(i)
@@ -356,6 +443,8 @@ def _redecide(run: _Run, indexes: list[int]) -> list[int]:
         if lead is None:  # gone again (deleted meanwhile): try the whole record later
             run.later[i] = run.open.pop(i)
             continue
+        if record.announce:
+            run.announced[record.email] = lead.id
         decision = decide(record.fields, (lead.id, lead.fields), run.fmap, record.last_chat_at)
         if decision.protected:
             run.counts["protected"] = run.counts.get("protected", 0) + 1
@@ -404,7 +493,7 @@ def _defer(run: _Run, wait: tuple[int, str, datetime | None] | None) -> tuple[in
     seconds = 0
     reason: str | None = None
     batch = run.batch
-    if wait is not None and run.open:
+    if wait is not None and (run.open or run.operation):
         seconds, reason, not_before = wait
         waiting = [run.open[i] for i in sorted(run.open)]
         run.ports.deferrer.defer(
@@ -417,7 +506,15 @@ def _defer(run: _Run, wait: tuple[int, str, datetime | None] | None) -> tuple[in
             ),
             min(seconds, SQS_MAX_DELAY_SECONDS),
         )
-        deferred += len(waiting)
+        deferred += len(waiting) or _size(batch)
+        run.operation = False
+    if run.operation_later:
+        delay = run.settings.claim_retry_seconds
+        run.ports.deferrer.defer(batch.model_copy(update={"deferrals": batch.deferrals + 1}), delay)
+        deferred += _size(batch)
+        run.operation_later = False
+        if reason is None:
+            seconds, reason = delay, "create_in_progress"
     if run.later:
         later = [run.later[i] for i in sorted(run.later)]
         delay = run.settings.claim_retry_seconds
@@ -438,3 +535,132 @@ def _defer(run: _Run, wait: tuple[int, str, datetime | None] | None) -> tuple[in
             },
         )
     return deferred, min(seconds, SQS_MAX_DELAY_SECONDS), reason
+
+
+def _keep(run: _Run) -> None:
+    """What the run learnt: announced lead ids first, then the error entries."""
+    try:
+        leads = run.ports.leads
+        if leads is not None:
+            if run.announced:
+                leads.announce(run.announced)
+            if run.announce_failed:
+                leads.announce_failed(run.announce_failed)
+    finally:
+        if run.errors:
+            run.ports.errors.record_errors(run.errors)
+
+
+def _list_operation(run: _Run, op: ListOperation) -> None:
+    """One list add or remove: wait for the run's creates it names, then one call."""
+    ids = list(op.lead_ids)
+    if op.pending_emails:
+        if run.ports.leads is None:
+            raise ConfigurationError("a list operation waits for created leads: no lead directory")
+        known = run.ports.leads.ids_of(op.pending_emails)
+        unknown = [email for email in op.pending_emails if email not in known]
+        failed = [email for email in op.pending_emails if email in known and known[email] is None]
+        ids += [lead for email in op.pending_emails if (lead := known.get(email)) is not None]
+        if unknown and run.batch.deferrals < MAX_LIST_WAITS:
+            # the leads known go into the message; the others are still being created
+            run.batch = run.batch.model_copy(
+                update={
+                    "list_operation": op.model_copy(
+                        update={"lead_ids": _unique(ids), "pending_emails": unknown}
+                    )
+                }
+            )
+            run.operation, run.operation_later = False, True
+            return
+        for email in unknown:
+            run.fail_operation(
+                "list_lead_unknown",
+                f"no lead id for this e-mail after {run.batch.deferrals} waits; "
+                f"not {'added to' if op.action == 'add' else 'removed from'} list {op.list_id}",
+                {"list_id": op.list_id, "action": op.action, "email": email},
+                "",
+                "",
+            )
+        if failed:  # their creates failed, with an entry in the error store of their own
+            get_logger().info(
+                "list operation drops leads whose create failed",
+                extra={"correlation_id": run.batch.correlation_id, "dropped": len(failed)},
+            )
+    ids = _unique(ids)
+    # resolved: a delivery after this one (a give-back, a deferral) carries the ids only
+    run.batch = run.batch.model_copy(
+        update={"list_operation": op.model_copy(update={"lead_ids": ids, "pending_emails": []})}
+    )
+    if not ids:
+        run.operation = False
+        return
+    if op.action == "add":
+        request = f"add {len(ids)} leads to list {op.list_id}"
+        results = run.ports.marketo.add_to_list(op.list_id, ids)
+    else:
+        request = f"remove {len(ids)} leads from list {op.list_id}"
+        results = run.ports.marketo.remove_from_list(op.list_id, ids)
+    run.operation = False
+    done: list[int] = []
+    absent: list[int] = []  # not found, or not in the list: in it no longer, either way
+    outcome = "list_added" if op.action == "add" else "list_removed"
+    for lead_id, result in zip(ids, results, strict=True):
+        if result.status in ("added", "removed"):
+            done.append(lead_id)
+            run.counts[outcome] = run.counts.get(outcome, 0) + 1
+        elif NOT_FOUND in result.codes or NOT_IN_LIST in result.codes:
+            absent.append(lead_id)
+        else:
+            code = ",".join(result.codes) or result.status
+            detail = "; ".join(reason.message for reason in result.reasons if reason.message)
+            run.fail_operation(
+                f"marketo_{code}",
+                detail or "Marketo skipped the lead",
+                {"list_id": op.list_id, "action": op.action, "lead_id": lead_id},
+                code,
+                request,
+            )
+    directory = run.ports.leads
+    if directory is not None:
+        if op.action == "add" and done:
+            directory.add_members(op.list_id, done)
+        gone = absent + (done if op.action == "remove" else [])
+        if gone:
+            directory.remove_members(op.list_id, gone)
+
+
+def _delete(run: _Run, op: DeleteOperation) -> None:
+    """One delete call for erasure requests; logged with the requests' references only."""
+    request = f"delete {len(op.lead_ids)} leads"
+    results = run.ports.marketo.delete(op.lead_ids)
+    run.operation = False
+    aligned = len(op.references) == len(op.lead_ids)
+    gone = 0
+    for index, (lead_id, result) in enumerate(zip(op.lead_ids, results, strict=True)):
+        if result.status == "deleted":
+            run.counts["leads_deleted"] = run.counts.get("leads_deleted", 0) + 1
+        elif NOT_FOUND in result.codes:
+            gone += 1  # deleted already
+        else:
+            code = ",".join(result.codes) or result.status
+            detail = "; ".join(reason.message for reason in result.reasons if reason.message)
+            record: dict[str, object] = {"action": "delete", "lead_id": lead_id}
+            if aligned:
+                record["reference"] = op.references[index]
+            run.fail_operation(
+                f"marketo_{code}", detail or "Marketo skipped the delete", record, code, request
+            )
+    get_logger().info(
+        "leads deleted",
+        extra={
+            "correlation_id": run.batch.correlation_id,
+            "deleted": run.counts.get("leads_deleted", 0),
+            "already_gone": gone,
+            "failed": run.counts.get("failed", 0),
+            "references": list(op.references),
+        },
+    )
+
+
+def _unique(ids: Sequence[int]) -> list[int]:
+    return list(dict.fromkeys(ids))

@@ -240,3 +240,26 @@ def _translate_s3(exc: Exception) -> LeadsyncError:
         throttling=frozenset({"SlowDown", "Throttling", "ThrottlingException"}),
         permanent=frozenset({"InvalidBucketName", "InvalidObjectState"}),
     )
+
+
+class QueueInbox:
+    """The fetch's erasure inbox: requests taken from the erasure queue, hidden while the run
+    lasts, and deleted only once their deletes are on the sync queue."""
+
+    def __init__(
+        self, queue: ErasureQueue, *, max_messages: int = 3000, visibility_seconds: int = 1000
+    ) -> None:
+        self._queue = queue
+        self._max = max_messages
+        self._visibility = visibility_seconds
+        self._handles: list[str] = []
+
+    def take(self) -> list[ErasureRequest]:
+        received = self._queue.receive(self._max, visibility_timeout=self._visibility)
+        self._handles = received.receipt_handles
+        return received.requests
+
+    def confirm(self) -> None:
+        if self._handles:
+            self._queue.confirm(self._handles)
+        self._handles = []

@@ -1,0 +1,216 @@
+"""The lead directory and the list membership leadsync keeps, in the state table.
+
+Directory: which lead a create of this run made, so that list operations of the same run,
+queued before the lead existed, can name it. Item `pk = lead#<sha256 of the normalized
+e-mail>`, `sk = id`, with `lead_id` (or `failed = true` when Marketo refused the create for
+good) and `expires_at` (TTL: LEAD_RETENTION). The address itself is not stored.
+
+Membership: the static lists leadsync put a lead in, so that a later run knows what to take
+out. Item `pk = member#<list id>`, `sk = <lead id>`, `added_at`.
+
+Reads and writes go in batches (BatchGetItem: 100 keys, BatchWriteItem: 25 items); what
+DynamoDB leaves unprocessed is sent again, with a short backoff, a few times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, cast
+
+from leadsync.adapters import aws
+from leadsync.adapters.aws import AWS_ERRORS
+from leadsync.adapters.state import translate_error
+from leadsync.clock import Clock, iso_utc, utc_now
+from leadsync.errors import DependencyError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        KeysAndAttributesTypeDef,
+        WriteRequestTypeDef,
+    )
+
+LEAD_RETENTION = timedelta(days=7)
+MAX_KEYS_PER_GET = 100  # BatchGetItem
+MAX_ITEMS_PER_WRITE = 25  # BatchWriteItem
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = 0.05
+_LEAD_PK = "lead#"
+_LEAD_SK = "id"
+_MEMBER_PK = "member#"
+
+Key = dict[str, "AttributeValueTypeDef"]
+Item = Mapping[str, "AttributeValueTypeDef"]
+
+
+def lead_key(email: str) -> str:
+    """The partition key of an e-mail's directory entry; case and surrounding blanks do not
+    matter, as Marketo matches e-mails the same way."""
+    normalized = email.strip().lower()
+    if not normalized:
+        raise ValueError("an e-mail must not be empty")
+    return _LEAD_PK + hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+def member_key(list_id: int, lead_id: int) -> Key:
+    return {"pk": {"S": f"{_MEMBER_PK}{int(list_id)}"}, "sk": {"S": str(int(lead_id))}}
+
+
+class LeadDirectory:
+    """Lead ids by e-mail for the run's list operations, and leadsync's list memberships."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        *,
+        clock: Clock = utc_now,
+        retention: timedelta = LEAD_RETENTION,
+        max_attempts: int = MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._table = table_name
+        self._client = client or aws.dynamodb()
+        self._clock = clock
+        self._retention = retention
+        self._attempts = max(1, max_attempts)
+        self._sleep = sleep
+
+    # Directory ---------------------------------------------------------------------------
+
+    def announce(self, ids: Mapping[str, int]) -> int:
+        """Remember e-mail → lead id (the lead exists now); return how many."""
+        return self._put_leads({email: {"lead_id": {"N": str(int(i))}} for email, i in ids.items()})
+
+    def announce_failed(self, emails: Iterable[str]) -> int:
+        """Remember that these e-mails' creates were refused for good; return how many."""
+        return self._put_leads({email: {"failed": {"BOOL": True}} for email in emails})
+
+    def ids_of(self, emails: Iterable[str]) -> dict[str, int | None]:
+        """E-mail (as given) → its lead id, or None when its create failed; e-mails nobody
+        announced yet are absent."""
+        by_key: dict[str, list[str]] = {}
+        for email in emails:
+            by_key.setdefault(lead_key(email), []).append(email)
+        keys: list[Key] = [{"pk": {"S": pk}, "sk": {"S": _LEAD_SK}} for pk in by_key]
+        known: dict[str, int | None] = {}
+        for item in self._get(keys, "pk, lead_id, failed"):
+            value: int | None
+            if "lead_id" in item:
+                value = int(item["lead_id"].get("N", "0")) or None
+            elif item.get("failed", {}).get("BOOL"):
+                value = None
+            else:
+                continue
+            for email in by_key.get(item["pk"].get("S", ""), []):
+                known[email] = value
+        return known
+
+    def _put_leads(self, values: Mapping[str, Item]) -> int:
+        now = self._clock()
+        expires = str(int((now + self._retention).timestamp()))
+        items: dict[str, WriteRequestTypeDef] = {}
+        for email, extra in values.items():
+            pk = lead_key(email)
+            items[pk] = {  # the last value of an e-mail given twice wins
+                "PutRequest": {
+                    "Item": {
+                        "pk": {"S": pk},
+                        "sk": {"S": _LEAD_SK},
+                        **extra,
+                        "announced_at": {"S": iso_utc(now)},
+                        "expires_at": {"N": expires},
+                    }
+                }
+            }
+        self._write(list(items.values()))
+        return len(items)
+
+    # Membership --------------------------------------------------------------------------
+
+    def add_members(self, list_id: int, ids: Iterable[int]) -> int:
+        """Note leads leadsync put in a static list; return how many."""
+        at = iso_utc(self._clock())
+        unique = list(dict.fromkeys(int(i) for i in ids))
+        self._write(
+            [
+                {"PutRequest": {"Item": {**member_key(list_id, i), "added_at": {"S": at}}}}
+                for i in unique
+            ]
+        )
+        return len(unique)
+
+    def remove_members(self, list_id: int, ids: Iterable[int]) -> int:
+        """Forget leads taken out of a static list (forgetting an unknown one is no error)."""
+        unique = list(dict.fromkeys(int(i) for i in ids))
+        self._write([{"DeleteRequest": {"Key": member_key(list_id, i)}} for i in unique])
+        return len(unique)
+
+    def memberships(self, ids: Iterable[int], list_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+        """Lead id → the lists among `list_ids` leadsync put it in; every lead is a key."""
+        leads = list(dict.fromkeys(int(i) for i in ids))
+        lists = list(dict.fromkeys(int(i) for i in list_ids))
+        found: dict[int, set[int]] = {lead: set() for lead in leads}
+        keys = [member_key(list_id, lead) for list_id in lists for lead in leads]
+        for item in self._get(keys, "pk, sk"):
+            list_id = int(item["pk"].get("S", "").removeprefix(_MEMBER_PK))
+            lead = int(item["sk"].get("S", "0"))
+            if lead in found:
+                found[lead].add(list_id)
+        return {lead: frozenset(lists_of) for lead, lists_of in found.items()}
+
+    # DynamoDB ----------------------------------------------------------------------------
+
+    def _get(self, keys: Sequence[Key], projection: str) -> list[Item]:
+        items: list[Item] = []
+        for start in range(0, len(keys), MAX_KEYS_PER_GET):
+            pending: KeysAndAttributesTypeDef = {
+                "Keys": list(keys[start : start + MAX_KEYS_PER_GET]),
+                "ConsistentRead": True,
+                "ProjectionExpression": projection,
+            }
+            for attempt in range(self._attempts):
+                if attempt:
+                    self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                try:
+                    answer = self._client.batch_get_item(RequestItems={self._table: pending})
+                except AWS_ERRORS as exc:
+                    raise translate_error(exc, "BatchGetItem") from exc
+                items.extend(answer.get("Responses", {}).get(self._table, []))
+                unprocessed = answer.get("UnprocessedKeys", {}).get(self._table)
+                if not unprocessed or not unprocessed.get("Keys"):
+                    break
+                # what DynamoDB hands back is what it takes again
+                pending = cast("KeysAndAttributesTypeDef", unprocessed)
+            else:
+                raise _unfinished("BatchGetItem", self._attempts)
+        return items
+
+    def _write(self, requests: Sequence[WriteRequestTypeDef]) -> None:
+        for start in range(0, len(requests), MAX_ITEMS_PER_WRITE):
+            pending = list(requests[start : start + MAX_ITEMS_PER_WRITE])
+            for attempt in range(self._attempts):
+                if attempt:
+                    self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                try:
+                    answer = self._client.batch_write_item(RequestItems={self._table: pending})
+                except AWS_ERRORS as exc:
+                    raise translate_error(exc, "BatchWriteItem") from exc
+                left = answer.get("UnprocessedItems", {}).get(self._table, [])
+                pending = cast("list[WriteRequestTypeDef]", list(left))
+                if not pending:
+                    break
+            else:
+                raise _unfinished("BatchWriteItem", self._attempts)
+
+
+def _unfinished(action: str, attempts: int) -> DependencyError:
+    return DependencyError(
+        f"DynamoDB {action} left items unprocessed after {attempts} attempts",
+        dependency="dynamodb",
+        retryable=True,
+    )
