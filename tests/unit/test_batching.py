@@ -95,3 +95,28 @@ def test_limits_must_be_positive() -> None:
 
 def test_nothing_to_batch() -> None:
     assert plan_batches([], BatchLimits(3, 1000), created_at=CREATED).batches == []
+
+
+def test_a_message_holds_one_kind_of_write_so_it_costs_one_call() -> None:
+    from datetime import UTC, datetime
+
+    from leadsync.batching import BatchLimits, plan_batches
+    from leadsync.messages import SyncRecord
+
+    def record(n: int, action: str) -> SyncRecord:
+        return SyncRecord(
+            action=action,  # type: ignore[arg-type]
+            email=f"v{n}@example.com",
+            lead_id=n if action == "update" else None,
+            fields={"firstName": f"V{n}"},
+        )
+
+    records = [record(n, "create") for n in range(1, 251)] + [
+        record(n, "update") for n in range(251, 501)
+    ]
+    plan = plan_batches(
+        records, BatchLimits(300, 1_000_000), created_at=datetime(2026, 1, 15, tzinfo=UTC)
+    )
+    kinds = [{r.action for r in batch.records} for batch in plan.batches]
+    assert kinds == [{"create"}, {"update"}]  # not 250 creates + 50 updates, then 200
+    assert [len(b.records) for b in plan.batches] == [250, 250]

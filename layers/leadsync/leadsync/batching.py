@@ -54,7 +54,8 @@ def plan_batches(
     created_at: datetime,
     new_id: Callable[[], str] = new_correlation_id,
 ) -> BatchPlan:
-    """Greedy, order-preserving packing; a record too big for any message is set apart."""
+    """Greedy, order-preserving packing, one kind of write a message; a record too big for
+    any message is set apart. Give creates and updates grouped to fill every message."""
     plan = BatchPlan()
     current: list[SyncRecord] = []
     size = 0
@@ -67,7 +68,11 @@ def plan_batches(
             continue
         grown = size + record_size + (1 if current else 0)
         if current and (
-            len(current) >= limits.max_records or envelope + grown > limits.max_body_bytes
+            len(current) >= limits.max_records
+            or envelope + grown > limits.max_body_bytes
+            # creates and updates are different calls (createOnly, updateOnly): a message
+            # holds one kind, so each message costs one call
+            or current[0].action != record.action
         ):
             plan.batches.append(_batch(correlation_id, created_at, current))
             correlation_id = new_id()

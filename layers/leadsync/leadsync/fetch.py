@@ -260,7 +260,9 @@ def _run(
         records = announcing(records, pending)
     deletes = plan_deletes(requests, found, max_per_call=settings.limits.max_records)
     delete_messages = delete_batches(deletes, created_at=started)
-    plan = plan_batches(records, settings.limits, created_at=started)
+    # creates, then updates: each message one kind of write, so one Marketo call
+    ordered = sorted(records, key=lambda record: record.action != "create")
+    plan = plan_batches(ordered, settings.limits, created_at=started)
     errors = [from_rejection(r, at=started, correlation_id=run_id) for r in mapped.rejections]
     errors += [
         from_record(
