@@ -9,19 +9,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.handlers import forget_cached_clients
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.template import create_queue_from_template, create_table_from_template
 
 REGION = "us-east-1"
-
-
-def _forget_cached_clients() -> None:
-    from aws_lambda_powertools.utilities.parameters import base
-
-    from leadsync.adapters import aws
-
-    aws.reset_clients()
-    vars(base)["DEFAULT_PROVIDERS"].clear()
 
 
 @pytest.fixture(scope="session")
@@ -42,12 +34,12 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SECURITY_TOKEN"):
             patch.delenv(name, raising=False)
-        _forget_cached_clients()
+        forget_cached_clients()
         try:
             yield url
         finally:
             server.stop()
-            _forget_cached_clients()
+            forget_cached_clients()
 
 
 def _client(service: str) -> Any:

@@ -14,6 +14,7 @@ import pytest
 from leadsync.adapters.dead_letters import DeadLetters
 from leadsync.cli import main
 from local.world import LocalWorld, WorldOptions
+from tests.support.handlers import forget_cached_clients
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +58,13 @@ def test_a_plan_says_what_the_run_would_do_and_writes_nothing(
         monkeypatch.setenv(name, value)
     calls_before = world.marketo_audit(limit=0)["total_requests"]
 
-    assert main(["plan", "--stack", world.stack.name]) == 0
+    # the command runs in this process: its AWS clients must reach this world's endpoint,
+    # and must not outlive it
+    forget_cached_clients()
+    try:
+        assert main(["plan", "--stack", world.stack.name]) == 0
+    finally:
+        forget_cached_clients()
 
     out = capsys.readouterr().out
     last = out.strip().splitlines()[-1]

@@ -70,3 +70,14 @@ def put_secret(marketo: MarketoSimulator, **values: str) -> str:
     }
     boto3.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(secret))
     return name
+
+
+def forget_cached_clients() -> None:
+    """Drop the AWS clients (and Powertools' parameter providers) a handler cached, so the
+    next call reaches the endpoint the environment names now."""
+    from aws_lambda_powertools.utilities.parameters import base
+
+    from leadsync.adapters import aws
+
+    aws.reset_clients()
+    vars(base)["DEFAULT_PROVIDERS"].clear()
