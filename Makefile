@@ -10,7 +10,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 PIP_FLAGS := --quiet --disable-pip-version-check
 CODE := layers/leadsync functions local tests benchmarks
 
-.PHONY: demo demo-stop chaos replay test lint typecheck cfn-lint validate build pytest browser bench-simulator bench-limiter bench-coldstart bench-sync clean
+.PHONY: demo demo-stop chaos replay test lint typecheck cfn-lint validate build pytest browser bench-simulator bench-limiter bench-coldstart bench-sync bench-calls clean
 
 $(VENV)/.installed: requirements-dev.txt layers/leadsync/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,11 @@ bench-coldstart: $(VENV)/.installed
 
 bench-sync: $(VENV)/.installed
 	$(PY) benchmarks/sync_scaling.py $(ARGS)
+
+# Marketo calls of one sync on Grouparoo's two published workloads (300 and 1,000 changed
+# users, 5 lists) against their arithmetic and the lower bound.
+bench-calls: $(VENV)/.installed
+	$(PY) benchmarks/calls_bench.py $(ARGS)
 
 clean:
 	rm -rf .aws-sam .local .mypy_cache .pytest_cache .ruff_cache

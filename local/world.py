@@ -41,6 +41,9 @@ class WorldOptions:
     marketo_args: list[str] = field(default_factory=list)
     livechat_args: list[str] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)
+    # the operator's edit of list_rules.toml (TOML text): the functions run with this file in
+    # their layer, as after `sam build && sam deploy`; None keeps the shipped file
+    list_rules: str | None = None
     # leave the servers running at the end, for the next `make demo KEEP=1` to use again
     keep: bool = False
 
@@ -141,12 +144,26 @@ class LocalWorld:
         logs = state / "logs"
         shutil.rmtree(state / "functions", ignore_errors=True)
         self.functions = materialize(self.stack, self.session, self.aws_url, state / "functions")
+        if self.options.list_rules is not None:
+            self._write_list_rules(self.options.list_rules)
         lam = self.session.client("lambda", endpoint_url=self.aws_url)
         for logical_id, spec in self.functions.items():
             concurrency = lam.get_function(FunctionName=spec.name).get("Concurrency", {})
             limit = int(concurrency.get("ReservedConcurrentExecutions", 10))
             self._pools[logical_id] = FunctionPool(spec, self.aws_env, logs, limit)
             self._quiet_emulated_event_sources(lam, spec.name)
+
+    def _write_list_rules(self, text: str) -> None:
+        """Put the operator's list_rules.toml in the layer every function runs from."""
+        folders = {path for spec in self.functions.values() for path in spec.paths[1:]}
+        written = 0
+        for folder in folders:
+            target = folder / "leadsync" / "list_rules.toml"
+            if target.exists():
+                target.write_text(text, encoding="utf-8")
+                written += 1
+        if not written:
+            raise LookupError("no layer of the stack holds leadsync/list_rules.toml")
 
     @staticmethod
     def _quiet_emulated_event_sources(lam: Any, function_name: str) -> None:
@@ -307,6 +324,33 @@ class LocalWorld:
     def marketo_leads(self) -> list[dict[str, Any]]:
         leads: list[dict[str, Any]] = _get_json(f"{self.marketo_url}/_sim/leads")["leads"]
         return leads
+
+    def marketo_lists(self) -> dict[int, set[int]]:
+        """Every static list of the Marketo simulator: list id → the ids of its members."""
+        found = _get_json(f"{self.marketo_url}/_sim/lists")["lists"]
+        return {int(static["id"]): {int(m) for m in static["members"]} for static in found}
+
+    def add_marketo_list(self, list_id: int, name: str) -> int:
+        """Create a static list in the Marketo simulator, as a marketer would."""
+        created = _post_json(f"{self.marketo_url}/_sim/lists", {"id": list_id, "name": name})
+        return int(created["id"])
+
+    def add_livechat_chats(self, chats: list[dict[str, Any]]) -> int:
+        """Add (or replace, by chat id) chats in the LiveChat simulator; how many were new."""
+        answer = _post_json(f"{self.livechat_url}/_sim/chats", {"chats": chats})
+        return int(answer["added"])
+
+    def request_erasures(self, emails: list[str]) -> None:
+        """Send erasure requests (one e-mail a message) to the stack's erasure queue."""
+        assert self.stack is not None
+        sqs = self.client("sqs")
+        url = self.stack.outputs["ErasureQueueUrl"]
+        for start in range(0, len(emails), 10):
+            chunk = emails[start : start + 10]
+            entries = [{"Id": str(n), "MessageBody": email} for n, email in enumerate(chunk)]
+            answer = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+            if answer.get("Failed"):
+                raise RuntimeError(f"erasure queue refused {answer['Failed']}")
 
     def seed_marketo(self, leads: list[dict[str, Any]]) -> list[int]:
         ids: list[int] = _post_json(f"{self.marketo_url}/_sim/leads", {"leads": leads})["ids"]
