@@ -201,3 +201,24 @@ def test_the_lead_writes_are_queued_before_the_list_and_delete_operations() -> N
     assert kinds == ["records", "list", "delete"]
     assert isinstance(queue.batches[0], SyncBatch)
     assert gone in queue.batches[-1].delete.lead_ids  # type: ignore[union-attr]
+
+
+def test_a_new_visitor_who_changes_address_next_run_keeps_one_lead() -> None:
+    marketo = FakeMarketo()
+    identities = Identities()
+    first, _ = _run(
+        [_chat("C1", "first@example.com", cid="cust-7")], marketo, WholeSync(identities=identities)
+    )
+    assert [r.action for b in first.batches for r in b.records] == ["create"]
+    assert identities.remembered == {"cust-7": "first@example.com"}
+    created = marketo.add(email="first@example.com")  # the upload created it
+
+    later, summary = _run(
+        [_chat("C2", "second@example.com", cid="cust-7")], marketo, WholeSync(identities=identities)
+    )
+    records = [r for b in later.batches for r in b.records]
+    assert [(r.action, r.lead_id) for r in records] == [("update", created)]
+    assert records[0].fields["email"] == "second@example.com"
+    assert summary.email_changes == 1
+    # remembered once Marketo holds the lead under the new address
+    assert identities.remembered == {"cust-7": "first@example.com"}

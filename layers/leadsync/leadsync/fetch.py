@@ -281,9 +281,11 @@ def _run(
     if deletes.erasures:
         logger.info("erasures planned", extra={"run_id": run_id, **deletes.summary()})
     if whole.identities is not None:
-        # remembered once Marketo holds the lead under that address: a change still being
-        # written is seen again by the next run
-        held = {cid: email for email, cid in pairs if found.get(email)}
+        # the address each customer has now, so that a change in a later run moves the lead
+        # (a lead created this run included); a change found in this run is remembered only
+        # once Marketo holds the new address, so until then each run sees it and moves it
+        moving = {change.customer_id for change in changes}
+        held = {cid: email for email, cid in pairs if cid not in moving or found.get(email)}
         if held:
             whole.identities.put_many(held)
 
