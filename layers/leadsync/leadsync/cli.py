@@ -2,6 +2,7 @@
 
     leadsync replay --stack NAME [--since DATE] [--until DATE] [--dry-run] [--max N]
     leadsync plan --stack NAME
+    leadsync erase --file PATH|s3://bucket/key (--stack NAME | --erasure-queue-url URL)
 
 AWS access is boto3's own: the profile (AWS_PROFILE or --profile), the region (AWS_REGION or
 --region), and AWS_ENDPOINT_URL for an emulated AWS such as the local world's.
@@ -157,6 +158,26 @@ def _parser() -> argparse.ArgumentParser:
     plan_aws.add_argument("--profile", help="the AWS profile (default: AWS_PROFILE)")
     plan_aws.add_argument("--region", help="the AWS region (default: AWS_REGION)")
     plan.set_defaults(run=_plan)
+
+    erase = commands.add_parser(
+        "erase",
+        help="queue the erasure of every e-mail in a file",
+        description=(
+            "Read a file of e-mail addresses (one a line, or CSV with an `email` column; a "
+            "local path or s3://bucket/key) and put each on the stack's erasure queue; the next "
+            "run deletes every lead Marketo holds for them. Bad lines are reported by number, "
+            "masked; nothing is printed in clear."
+        ),
+    )
+    erase.add_argument("--file", required=True, metavar="PATH", help="a path or s3://bucket/key")
+    target = erase.add_mutually_exclusive_group(required=True)
+    target.add_argument("--stack", metavar="NAME", help="the stack's name")
+    target.add_argument("--erasure-queue-url", metavar="URL")
+    erase.add_argument("--dry-run", action="store_true", help="read and check; queue nothing")
+    erase_aws = erase.add_argument_group("AWS access (else boto3's usual sources)")
+    erase_aws.add_argument("--profile", help="the AWS profile (default: AWS_PROFILE)")
+    erase_aws.add_argument("--region", help="the AWS region (default: AWS_REGION)")
+    erase.set_defaults(run=_erase)
     return parser
 
 
@@ -359,6 +380,48 @@ def _plan(args: argparse.Namespace) -> int:
     for line in describe(plan, quota_left=left):
         print(f"  {line}" if not line.startswith("plan:") else line)
     return EXIT_OK
+
+
+def _erase(args: argparse.Namespace) -> int:
+    import json
+
+    from leadsync.adapters.erasures import read_erasure_file, s3_text_reader
+    from leadsync.adapters.queue import SqsQueue
+
+    session = _session(args)
+    url = args.erasure_queue_url
+    if args.stack:
+        url = _stack_outputs(_client(session, "cloudformation"), args.stack).get("ErasureQueueUrl")
+        if not url:
+            raise UsageError(f"stack {args.stack!r} has no output ErasureQueueUrl")
+    reader = s3_text_reader(_client(session, "s3")) if args.file.startswith("s3://") else None
+    parsed = read_erasure_file(args.file, read_text=reader)
+    for problem in parsed.problems:
+        print(f"  line {problem.line}: {problem.reason} ({problem.masked or '-'})")
+    sent = 0
+    if not args.dry_run and parsed.requests:
+        queue = SqsQueue(url, _client(session, "sqs"))
+        sent = queue.send_messages(
+            [
+                (
+                    request.fingerprint,
+                    json.dumps(
+                        {
+                            "email": request.email,
+                            "requested_at": request.requested_at.isoformat(),
+                            "reference": request.reference,
+                        }
+                    ),
+                )
+                for request in parsed.requests
+            ]
+        )
+    print(
+        f"erase: requests={len(parsed.requests)} queued={sent} bad_lines={len(parsed.problems)} "
+        f"duplicates={parsed.duplicates} dry_run={str(args.dry_run).lower()}",
+        flush=True,
+    )
+    return EXIT_FAILED if parsed.problems else EXIT_OK
 
 
 def _stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
