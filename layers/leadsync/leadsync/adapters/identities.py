@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, cast
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
+from leadsync.adapters.batches import BACKOFF_SECONDS, unfinished, write_all
 from leadsync.adapters.state import translate_error
 from leadsync.clock import Clock, iso_utc, utc_now
-from leadsync.errors import DependencyError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -30,9 +30,7 @@ if TYPE_CHECKING:
 
 IDENTITY_RETENTION = timedelta(days=400)
 MAX_KEYS_PER_GET = 100  # BatchGetItem
-MAX_ITEMS_PER_WRITE = 25  # BatchWriteItem
 MAX_ATTEMPTS = 5
-BACKOFF_SECONDS = 0.05
 _PK_PREFIX = "identity#"
 _SK = "email"
 
@@ -90,7 +88,7 @@ class IdentityStore:
                 # what DynamoDB hands back is what it takes again
                 pending = cast("KeysAndAttributesTypeDef", unprocessed)
             else:
-                raise _unfinished("BatchGetItem", self._attempts)
+                raise unfinished("BatchGetItem", self._attempts)
         return remembered
 
     def put_many(self, identities: Mapping[str, str]) -> int:
@@ -122,30 +120,8 @@ class IdentityStore:
         return len(requests)
 
     def _write(self, requests: Sequence[WriteRequestTypeDef]) -> None:
-        for start in range(0, len(requests), MAX_ITEMS_PER_WRITE):
-            pending = list(requests[start : start + MAX_ITEMS_PER_WRITE])
-            for attempt in range(self._attempts):
-                if attempt:
-                    self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-                try:
-                    answer = self._client.batch_write_item(RequestItems={self._table: pending})
-                except AWS_ERRORS as exc:
-                    raise translate_error(exc, "BatchWriteItem") from exc
-                left = answer.get("UnprocessedItems", {}).get(self._table, [])
-                pending = cast("list[WriteRequestTypeDef]", list(left))
-                if not pending:
-                    break
-            else:
-                raise _unfinished("BatchWriteItem", self._attempts)
+        write_all(self._client, self._table, requests, attempts=self._attempts, sleep=self._sleep)
 
 
 def _key(pk: str) -> Key:
     return {"pk": {"S": pk}, "sk": {"S": _SK}}
-
-
-def _unfinished(action: str, attempts: int) -> DependencyError:
-    return DependencyError(
-        f"DynamoDB {action} left items unprocessed after {attempts} attempts",
-        dependency="dynamodb",
-        retryable=True,
-    )

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, cast
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
+from leadsync.adapters.batches import BACKOFF_SECONDS, unfinished, write_all
 from leadsync.adapters.state import translate_error
 from leadsync.clock import Clock, iso_utc, utc_now
-from leadsync.errors import DependencyError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -36,9 +36,7 @@ if TYPE_CHECKING:
 
 LEAD_RETENTION = timedelta(days=7)
 MAX_KEYS_PER_GET = 100  # BatchGetItem
-MAX_ITEMS_PER_WRITE = 25  # BatchWriteItem
 MAX_ATTEMPTS = 5
-BACKOFF_SECONDS = 0.05
 _LEAD_PK = "lead#"
 _LEAD_SK = "id"
 _MEMBER_PK = "member#"
@@ -187,30 +185,8 @@ class LeadDirectory:
                 # what DynamoDB hands back is what it takes again
                 pending = cast("KeysAndAttributesTypeDef", unprocessed)
             else:
-                raise _unfinished("BatchGetItem", self._attempts)
+                raise unfinished("BatchGetItem", self._attempts)
         return items
 
     def _write(self, requests: Sequence[WriteRequestTypeDef]) -> None:
-        for start in range(0, len(requests), MAX_ITEMS_PER_WRITE):
-            pending = list(requests[start : start + MAX_ITEMS_PER_WRITE])
-            for attempt in range(self._attempts):
-                if attempt:
-                    self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-                try:
-                    answer = self._client.batch_write_item(RequestItems={self._table: pending})
-                except AWS_ERRORS as exc:
-                    raise translate_error(exc, "BatchWriteItem") from exc
-                left = answer.get("UnprocessedItems", {}).get(self._table, [])
-                pending = cast("list[WriteRequestTypeDef]", list(left))
-                if not pending:
-                    break
-            else:
-                raise _unfinished("BatchWriteItem", self._attempts)
-
-
-def _unfinished(action: str, attempts: int) -> DependencyError:
-    return DependencyError(
-        f"DynamoDB {action} left items unprocessed after {attempts} attempts",
-        dependency="dynamodb",
-        retryable=True,
-    )
+        write_all(self._client, self._table, requests, attempts=self._attempts, sleep=self._sleep)
