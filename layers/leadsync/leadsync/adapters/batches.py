@@ -1,8 +1,8 @@
-"""DynamoDB batch writes that finish: 25 items a request, unprocessed items sent again."""
+"""DynamoDB batch reads and writes that finish: unprocessed keys and items sent again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
 from leadsync.adapters.aws import AWS_ERRORS
@@ -11,7 +11,11 @@ from leadsync.errors import DependencyError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import WriteRequestTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        KeysAndAttributesTypeDef,
+        WriteRequestTypeDef,
+    )
 
 MAX_ITEMS_PER_WRITE = 25
 BACKOFF_SECONDS = 0.05
@@ -50,3 +54,42 @@ def unfinished(action: str, attempts: int) -> DependencyError:
         dependency="dynamodb",
         retryable=True,
     )
+
+
+MAX_KEYS_PER_GET = 100
+
+
+def get_all(
+    client: DynamoDBClient,
+    table: str,
+    keys: Sequence[Mapping[str, AttributeValueTypeDef]],
+    projection: str,
+    *,
+    attempts: int,
+    sleep: Callable[[float], None],
+) -> list[dict[str, AttributeValueTypeDef]]:
+    """Every item of `keys` that exists (strongly consistent, 100 keys a request); what
+    DynamoDB leaves unprocessed is asked again with a growing pause, `attempts` times at most."""
+    items: list[dict[str, AttributeValueTypeDef]] = []
+    for start in range(0, len(keys), MAX_KEYS_PER_GET):
+        pending: KeysAndAttributesTypeDef = {
+            "Keys": list(keys[start : start + MAX_KEYS_PER_GET]),
+            "ConsistentRead": True,
+            "ProjectionExpression": projection,
+        }
+        for attempt in range(attempts):
+            if attempt:
+                sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+            try:
+                answer = client.batch_get_item(RequestItems={table: pending})
+            except AWS_ERRORS as exc:
+                raise translate_error(exc, "BatchGetItem") from exc
+            items.extend(answer.get("Responses", {}).get(table, []))
+            unprocessed = answer.get("UnprocessedKeys", {}).get(table)
+            if not unprocessed or not unprocessed.get("Keys"):
+                break
+            # what DynamoDB hands back is what it takes again
+            pending = cast("KeysAndAttributesTypeDef", unprocessed)
+        else:
+            raise unfinished("BatchGetItem", attempts)
+    return items

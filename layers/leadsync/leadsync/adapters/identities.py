@@ -12,24 +12,20 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from leadsync.adapters import aws
-from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.adapters.batches import BACKOFF_SECONDS, unfinished, write_all
-from leadsync.adapters.state import translate_error
+from leadsync.adapters.batches import get_all, write_all
 from leadsync.clock import Clock, iso_utc, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
-        KeysAndAttributesTypeDef,
         WriteRequestTypeDef,
     )
 
 IDENTITY_RETENTION = timedelta(days=400)
-MAX_KEYS_PER_GET = 100  # BatchGetItem
 MAX_ATTEMPTS = 5
 _PK_PREFIX = "identity#"
 _SK = "email"
@@ -62,33 +58,19 @@ class IdentityStore:
     def get_many(self, customer_ids: Iterable[str]) -> dict[str, str]:
         """Customer id → the address last synced, for those remembered."""
         by_key = {identity_key(customer_id): customer_id for customer_id in customer_ids}
-        keys = list(by_key)
         remembered: dict[str, str] = {}
-        for start in range(0, len(keys), MAX_KEYS_PER_GET):
-            chunk = keys[start : start + MAX_KEYS_PER_GET]
-            pending: KeysAndAttributesTypeDef = {
-                "Keys": [_key(pk) for pk in chunk],
-                "ConsistentRead": True,
-                "ProjectionExpression": "pk, email",
-            }
-            for attempt in range(self._attempts):
-                if attempt:
-                    self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-                try:
-                    answer = self._client.batch_get_item(RequestItems={self._table: pending})
-                except AWS_ERRORS as exc:
-                    raise translate_error(exc, "BatchGetItem") from exc
-                for item in answer.get("Responses", {}).get(self._table, []):
-                    pk, email = item["pk"].get("S"), item.get("email", {}).get("S")
-                    if pk in by_key and email:
-                        remembered[by_key[pk]] = email
-                unprocessed = answer.get("UnprocessedKeys", {}).get(self._table)
-                if not unprocessed or not unprocessed.get("Keys"):
-                    break
-                # what DynamoDB hands back is what it takes again
-                pending = cast("KeysAndAttributesTypeDef", unprocessed)
-            else:
-                raise unfinished("BatchGetItem", self._attempts)
+        found = get_all(
+            self._client,
+            self._table,
+            [_key(pk) for pk in by_key],
+            "pk, email",
+            attempts=self._attempts,
+            sleep=self._sleep,
+        )
+        for item in found:
+            pk, email = item["pk"].get("S"), item.get("email", {}).get("S")
+            if pk in by_key and email:
+                remembered[by_key[pk]] = email
         return remembered
 
     def put_many(self, identities: Mapping[str, str]) -> int:

@@ -18,24 +18,20 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from leadsync.adapters import aws
-from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.adapters.batches import BACKOFF_SECONDS, unfinished, write_all
-from leadsync.adapters.state import translate_error
+from leadsync.adapters.batches import get_all, write_all
 from leadsync.clock import Clock, iso_utc, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
-        KeysAndAttributesTypeDef,
         WriteRequestTypeDef,
     )
 
 LEAD_RETENTION = timedelta(days=7)
-MAX_KEYS_PER_GET = 100  # BatchGetItem
 MAX_ATTEMPTS = 5
 _LEAD_PK = "lead#"
 _LEAD_SK = "id"
@@ -163,30 +159,10 @@ class LeadDirectory:
 
     # DynamoDB ----------------------------------------------------------------------------
 
-    def _get(self, keys: Sequence[Key], projection: str) -> list[Item]:
-        items: list[Item] = []
-        for start in range(0, len(keys), MAX_KEYS_PER_GET):
-            pending: KeysAndAttributesTypeDef = {
-                "Keys": list(keys[start : start + MAX_KEYS_PER_GET]),
-                "ConsistentRead": True,
-                "ProjectionExpression": projection,
-            }
-            for attempt in range(self._attempts):
-                if attempt:
-                    self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-                try:
-                    answer = self._client.batch_get_item(RequestItems={self._table: pending})
-                except AWS_ERRORS as exc:
-                    raise translate_error(exc, "BatchGetItem") from exc
-                items.extend(answer.get("Responses", {}).get(self._table, []))
-                unprocessed = answer.get("UnprocessedKeys", {}).get(self._table)
-                if not unprocessed or not unprocessed.get("Keys"):
-                    break
-                # what DynamoDB hands back is what it takes again
-                pending = cast("KeysAndAttributesTypeDef", unprocessed)
-            else:
-                raise unfinished("BatchGetItem", self._attempts)
-        return items
+    def _get(self, keys: Sequence[Key], projection: str) -> Sequence[Item]:
+        return get_all(
+            self._client, self._table, keys, projection, attempts=self._attempts, sleep=self._sleep
+        )
 
     def _write(self, requests: Sequence[WriteRequestTypeDef]) -> None:
         write_all(self._client, self._table, requests, attempts=self._attempts, sleep=self._sleep)
