@@ -21,20 +21,16 @@ from leadsync.errors import InvalidEvent
 from local.simulators.marketo import MarketoSimulator
 from tests.support.chats import HOSTILE, hostile_entry
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
-from tests.support.handlers import event, load_handler, put_secret, start_marketo
+from tests.support.handlers import (
+    event,
+    load_handler,
+    put_secret,
+    start_marketo,
+    upload_handler,
+)
 from tests.support.lambda_context import FakeLambdaContext
 
 pytestmark = pytest.mark.integration
-LIMITS = {
-    "MARKETO_CALLS_PER_WINDOW": "50",
-    "MARKETO_WINDOW_SECONDS": "20",
-    "MARKETO_MAX_IN_FLIGHT": "5",
-    "MARKETO_DAILY_CAP": "25000",
-    "MARKETO_DAILY_QUOTA": "50000",
-    "MARKETO_QUOTA_TIMEZONE": "America/Chicago",
-    "MARKETO_RECORDS_PER_CALL": "50",
-    "MARKETO_MAX_BODY_BYTES": "1048576",
-}
 SCHEDULE = event("fetch_schedule.json")
 SQS_SAMPLE = event("upload_sqs.json")
 SQS_RECORD: dict[str, Any] = SQS_SAMPLE["Records"][0]  # type: ignore[index]
@@ -110,18 +106,7 @@ def upload(
     queues: dict[str, str],
 ) -> ModuleType:
     """The upload handler, its environment pointing at moto and the Marketo simulator."""
-    name = put_secret(marketo)
-    for key, setting in {
-        **LIMITS,
-        "STATE_TABLE": state_table,
-        "CREDENTIALS_SECRET": name,
-        "SYNC_QUEUE_URL": queues["sync"],
-        "DEAD_LETTER_QUEUE_URL": queues["dlq"],
-    }.items():
-        monkeypatch.setenv(key, setting)
-    module = _handler("upload")
-    module.wired.cache_clear()
-    return module
+    return upload_handler(monkeypatch, put_secret(marketo), state_table, queues)
 
 
 def _writes(marketo: MarketoSimulator) -> list[str]:

@@ -22,22 +22,19 @@ from leadsync.resilience import CircuitOpen
 from local.simulators.livechat.data import GenerationParams
 from local.simulators.livechat.server import DEFAULT_TOKEN, LiveChatSimulator
 from local.simulators.marketo import MarketoSimulator
-from tests.support.handlers import event, load_handler, put_secret, start_marketo
+from tests.support.handlers import (
+    LIMITS,
+    event,
+    load_handler,
+    put_secret,
+    start_marketo,
+    upload_handler,
+)
 from tests.support.lambda_context import FakeLambdaContext
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 1, 2, tzinfo=UTC)
-LIMITS = {
-    "MARKETO_CALLS_PER_WINDOW": "50",
-    "MARKETO_WINDOW_SECONDS": "20",
-    "MARKETO_MAX_IN_FLIGHT": "5",
-    "MARKETO_DAILY_CAP": "25000",
-    "MARKETO_DAILY_QUOTA": "50000",
-    "MARKETO_QUOTA_TIMEZONE": "America/Chicago",
-    "MARKETO_RECORDS_PER_CALL": "50",
-    "MARKETO_MAX_BODY_BYTES": "1048576",
-}
 
 
 def _handler(name: str) -> ModuleType:
@@ -226,16 +223,7 @@ def _upload_env(
     queues: dict[str, str],
     **limits: str,
 ) -> None:
-    for key, value in {
-        **LIMITS,
-        "STATE_TABLE": state_table,
-        "CREDENTIALS_SECRET": secret,
-        "SYNC_QUEUE_URL": queues["sync"],
-        "DEAD_LETTER_QUEUE_URL": queues["dlq"],
-        **limits,
-    }.items():
-        monkeypatch.setenv(key, value)
-    _handler("upload").wired.cache_clear()
+    upload_handler(monkeypatch, secret, state_table, queues, **limits)
 
 
 def _waiting(queue: str) -> dict[str, int]:

@@ -23,7 +23,7 @@ from leadsync.failures import ErrorEntry, ErrorKind, from_record
 from leadsync.messages import FailureNote, SyncBatch, SyncRecord
 from local.event_sources import sqs_event
 from local.simulators.marketo import MarketoSimulator
-from tests.support.handlers import load_handler, put_secret, start_marketo
+from tests.support.handlers import put_secret, start_marketo, upload_handler
 from tests.support.lambda_context import FakeLambdaContext
 
 pytestmark = pytest.mark.integration
@@ -49,17 +49,7 @@ def upload(
     state_table: str,
     queues: dict[str, str],
 ) -> Iterator[Any]:
-    secret = put_secret(marketo)
-    for key, setting in {
-        "STATE_TABLE": state_table,
-        "CREDENTIALS_SECRET": secret,
-        "SYNC_QUEUE_URL": queues["sync"],
-        "DEAD_LETTER_QUEUE_URL": queues["dlq"],
-    }.items():
-        monkeypatch.setenv(key, setting)
-    module = load_handler("upload")
-    module.environment.cache_clear()
-    module.wired.cache_clear()
+    module = upload_handler(monkeypatch, put_secret(marketo), state_table, queues)
     yield module
     module.environment.cache_clear()
     module.wired.cache_clear()

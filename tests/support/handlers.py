@@ -9,6 +9,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import pytest
+
     from local.simulators.marketo import MarketoSimulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,3 +85,40 @@ def forget_cached_clients() -> None:
 
     aws.reset_clients()
     vars(base)["DEFAULT_PROVIDERS"].clear()
+
+
+# the limits the template's parameters give every function, at test scale
+LIMITS = {
+    "MARKETO_CALLS_PER_WINDOW": "50",
+    "MARKETO_WINDOW_SECONDS": "20",
+    "MARKETO_MAX_IN_FLIGHT": "5",
+    "MARKETO_DAILY_CAP": "25000",
+    "MARKETO_DAILY_QUOTA": "50000",
+    "MARKETO_QUOTA_TIMEZONE": "America/Chicago",
+    "MARKETO_RECORDS_PER_CALL": "50",
+    "MARKETO_MAX_BODY_BYTES": "1048576",
+}
+
+
+def upload_handler(
+    monkeypatch: pytest.MonkeyPatch,
+    secret: str,
+    state_table: str,
+    queues: Mapping[str, str],
+    **settings: str,
+) -> ModuleType:
+    """The upload handler with its environment pointing at moto, the credentials `secret`
+    and the queues {"sync": url, "dlq": url}; nothing kept from an earlier test."""
+    for key, value in {
+        **LIMITS,
+        "STATE_TABLE": state_table,
+        "CREDENTIALS_SECRET": secret,
+        "SYNC_QUEUE_URL": queues["sync"],
+        "DEAD_LETTER_QUEUE_URL": queues["dlq"],
+        **settings,
+    }.items():
+        monkeypatch.setenv(key, value)
+    module = load_handler("upload")
+    module.environment.cache_clear()
+    module.wired.cache_clear()
+    return module
