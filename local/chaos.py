@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from local.lambda_runtime import FunctionPool, InvocationError
 from local.sync_run import (
@@ -551,20 +551,19 @@ def _check_digest(observed: Observed, report: ChaosReport) -> None:
 
 
 # -- chaos while the sync runs ----------------------------------------------------------
-class Killer:
-    """Every few seconds, SIGKILLs an upload environment some way into an invocation."""
+class _Background:
+    """A loop on a thread of its own while the `with` block runs; `_run` watches `_stop`."""
 
-    def __init__(self, pool: FunctionPool, kills: int, settings: ChaosSettings, say: Say) -> None:
-        self._pool = pool
-        self._kills = kills
-        self._every = settings.kill_every_s
-        self._rng = random.Random(f"kills-{settings.seed}")
-        self._say = say
+    name = "chaos"
+
+    def __init__(self) -> None:
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="chaos-killer", daemon=True)
-        self.sent = 0
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
-    def __enter__(self) -> Killer:
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -573,6 +572,21 @@ class Killer:
     ) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class Killer(_Background):
+    """Every few seconds, SIGKILLs an upload environment some way into an invocation."""
+
+    name = "chaos-killer"
+
+    def __init__(self, pool: FunctionPool, kills: int, settings: ChaosSettings, say: Say) -> None:
+        self._pool = pool
+        self._kills = kills
+        self._every = settings.kill_every_s
+        self._rng = random.Random(f"kills-{settings.seed}")
+        self._say = say
+        self.sent = 0
+        super().__init__()
 
     def _run(self) -> None:
         while self.sent < self._kills and not self._stop.wait(self._every):
@@ -589,25 +603,16 @@ class Killer:
                 self._stop.wait(0.05)  # polling the environments until one is busy long enough
 
 
-class Progress:
+class Progress(_Background):
     """A line every few seconds while the queue drains."""
+
+    name = "chaos-progress"
 
     def __init__(self, world: LocalWorld, say: Say, every_s: float = 5.0) -> None:
         self._world = world
         self._say = say
         self._every = every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="chaos-progress", daemon=True)
-
-    def __enter__(self) -> Progress:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        self._thread.join()
+        super().__init__()
 
     def _run(self) -> None:
         assert self._world.stack is not None
