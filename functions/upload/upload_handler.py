@@ -11,7 +11,7 @@ reason, and into the error store.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -94,7 +94,9 @@ class Wired:
             leads=LeadDirectory(env.state_table),
         )
         self.settings = upload.UploadSettings(
-            field_map=default_field_map(), max_attempts=env.upload_max_attempts
+            field_map=default_field_map(),
+            max_attempts=env.upload_max_attempts,
+            combine_window=timedelta(seconds=env.combined_write_window_seconds),
         )
         # what every integration on the instance used today, read at most every few minutes
         # across all copies, so the daily budget leaves the others their share

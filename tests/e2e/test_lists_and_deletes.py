@@ -105,6 +105,8 @@ class Outcome:
     leads: list[dict[str, Any]]
     lists: dict[int, set[int]]
     summaries: list[dict[str, Any]]
+    # the Marketo lead writes of run two, in the order the simulator saw them
+    writes: list[str]
 
 
 def _run(world: LocalWorld) -> dict[str, Any]:
@@ -158,8 +160,11 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
         )
         world.add_livechat_chats(second)
         world.request_erasures([known(n) for n in QUEUE_ERASED])
+        seq = int(world.marketo_audit(limit=0).get("total_requests", 0))
         summaries.append(_run(world))
-        yield Outcome(ids, world.marketo_leads(), world.marketo_lists(), summaries)
+        audit = world.marketo_audit(since=seq, limit=100_000).get("requests", [])
+        writes = [str(r["action"]) for r in audit if str(r["action"]).startswith("sync:")]
+        yield Outcome(ids, world.marketo_leads(), world.marketo_lists(), summaries, writes)
 
 
 def test_run_one_creates_every_visitor_once(outcome: Outcome) -> None:
@@ -212,3 +217,9 @@ def test_run_two_queued_lists_and_deletes(outcome: Outcome) -> None:
     assert second["delete_messages"] == 1
     assert second["creates"] == NEW
     assert second["email_changes"] == 1
+
+
+def test_run_two_writes_its_creates_and_updates_in_one_call_and_the_move_by_id(
+    outcome: Outcome,
+) -> None:
+    assert sorted(outcome.writes) == ["sync:createOrUpdate", "sync:updateOnly"]

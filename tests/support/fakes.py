@@ -165,6 +165,25 @@ class FakeMarketo:
                 out.append(RecordResult(index=index, id=lead_id, status="updated"))
         return out
 
+    def create_or_update(self, records: Sequence[Any], lookup_field: str = "email") -> list[Any]:
+        from leadsync.marketo.models import RecordResult
+
+        self._call("create_or_update")
+        out = []
+        for index, record in enumerate(records):
+            email = record["email"]
+            found = self.by_email(email)
+            if email in self.refuse:
+                out.append(_skipped(index, self.refuse[email]))
+            elif len(found) > 1:
+                out.append(_skipped(index, "1007"))
+            elif found:
+                self.leads[found[0]].update(record)
+                out.append(RecordResult(index=index, id=found[0], status="updated"))
+            else:
+                out.append(RecordResult(index=index, id=self.add(**record), status="created"))
+        return out
+
     # static lists: list id → member lead ids; record-level refusals by lead id: code
     lists: dict[int, set[int]] = field(default_factory=lambda: {1001: set()})
     refuse_ids: dict[int, str] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from leadsync.batching import (
     BatchLimits,
     body_bytes,
     plan_batches,
+    write_kind,
 )
 from leadsync.messages import SyncRecord
 from leadsync.models import Visitor
@@ -120,3 +121,47 @@ def test_a_message_holds_one_kind_of_write_so_it_costs_one_call() -> None:
     kinds = [{r.action for r in batch.records} for batch in plan.batches]
     assert kinds == [{"create"}, {"update"}]  # not 250 creates + 50 updates, then 200
     assert [len(b.records) for b in plan.batches] == [250, 250]
+
+
+def _write(n: int, kind: str) -> SyncRecord:
+    return SyncRecord(
+        action="create" if kind == "create" else "update",
+        email=f"v{n}@example.com",
+        lead_id=None if kind == "create" else n,
+        fields={"firstName": f"V{n}"},
+        by_email=kind == "by_email",
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(["create", "by_email", "by_id"]), max_size=80),
+    max_records=st.integers(min_value=1, max_value=20),
+)
+def test_combined_messages_each_cost_one_call_and_carry_every_record_once(
+    kinds: list[str], max_records: int
+) -> None:
+    records = [_write(n, kind) for n, kind in enumerate(kinds, start=1)]
+    records.sort(key=lambda record: write_kind(record, True) == "update")
+    plan = plan_batches(
+        records, BatchLimits(max_records, 1_000_000), created_at=CREATED, combine=True
+    )
+    sent = [record for batch in plan.batches for record in batch.records]
+    assert sent == records  # each record once, in order
+    for batch in plan.batches:
+        assert 1 <= len(batch.records) <= max_records
+        assert len({write_kind(r, True) for r in batch.records}) == 1
+    # as few messages as the kinds allow: one call each
+    together = sum(kind != "by_id" for kind in kinds)
+    by_id = len(kinds) - together
+    assert len(plan.batches) == -(-together // max_records) + -(-by_id // max_records)
+
+
+def test_creates_and_updates_by_e_mail_share_messages_updates_by_id_do_not() -> None:
+    records = [_write(n, "create") for n in range(1, 201)]
+    records += [_write(n, "by_email") for n in range(201, 401)]
+    records += [_write(n, "by_id") for n in range(401, 411)]
+    plan = plan_batches(records, BatchLimits(300, 1_000_000), created_at=CREATED, combine=True)
+    assert [len(b.records) for b in plan.batches] == [300, 100, 10]
+    assert {r.action for r in plan.batches[0].records} == {"create", "update"}
+    assert all(not r.by_email for r in plan.batches[2].records)

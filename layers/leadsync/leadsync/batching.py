@@ -53,9 +53,13 @@ def plan_batches(
     *,
     created_at: datetime,
     new_id: Callable[[], str] = new_correlation_id,
+    combine: bool = False,
 ) -> BatchPlan:
     """Greedy, order-preserving packing, one kind of write a message; a record too big for
-    any message is set apart. Give creates and updates grouped to fill every message."""
+    any message is set apart. Give the records grouped by `write_kind` to fill every message.
+
+    The kinds are createOnly and updateOnly by id; with `combine`, the creates and the
+    updates that may go by e-mail are one kind (one createOrUpdate call)."""
     plan = BatchPlan()
     current: list[SyncRecord] = []
     size = 0
@@ -70,9 +74,8 @@ def plan_batches(
         if current and (
             len(current) >= limits.max_records
             or envelope + grown > limits.max_body_bytes
-            # creates and updates are different calls (createOnly, updateOnly): a message
-            # holds one kind, so each message costs one call
-            or current[0].action != record.action
+            # a message holds one kind of write, so each message costs one call
+            or write_kind(current[0], combine) != write_kind(record, combine)
         ):
             plan.batches.append(_batch(correlation_id, created_at, current))
             correlation_id = new_id()
@@ -87,6 +90,14 @@ def plan_batches(
     if current:
         plan.batches.append(_batch(correlation_id, created_at, current))
     return plan
+
+
+def write_kind(record: SyncRecord, combine: bool) -> str:
+    """The call that writes `record`: "create", "update" (by id) or, with `combine`,
+    "write" (createOrUpdate by e-mail, for creates and the updates that may go by e-mail)."""
+    if combine and (record.action == "create" or record.by_email):
+        return "write"
+    return record.action
 
 
 def _envelope_bytes(correlation_id: str, created_at: datetime) -> int:

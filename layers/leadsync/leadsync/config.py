@@ -93,6 +93,9 @@ class MarketoLimits(_Env):
     marketo_quota_timezone: str = "America/Chicago"
     marketo_records_per_call: int = Field(default=300, ge=1, le=300)
     marketo_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # creates and updates of a batch this fresh go out in one createOrUpdate call by e-mail;
+    # 0: always createOnly and updateOnly by id
+    combined_write_window_seconds: int = Field(default=300, ge=0, le=3600)
 
     @field_validator("marketo_quota_timezone")
     @classmethod

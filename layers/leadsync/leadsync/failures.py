@@ -16,6 +16,9 @@ class ErrorKind(StrEnum):
     REJECTED = "rejected"  # a chat that could not become a visitor
     UNDELIVERABLE = "undeliverable"  # a visitor that cannot be queued or written
     RUN_FAILED = "run_failed"  # a whole run stopped; its chats are read again next time
+    # written, but Marketo's lead changed between the lookup and the write (a create met a
+    # lead that appeared meanwhile, an update by e-mail found its lead gone): worth a look
+    RACED = "raced"
 
 
 class ErrorEntry(BaseModel):

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from leadsync.batching import BatchLimits, new_correlation_id, plan_batches
+from leadsync.batching import BatchLimits, new_correlation_id, plan_batches, write_kind
 from leadsync.clock import Clock, iso_utc, utc_now
 from leadsync.email_changes import (
     detect_changes,
@@ -63,6 +63,8 @@ class FetchSettings:
     max_window: timedelta = timedelta(hours=24)
     first_start: datetime | None = None
     field_map: FieldMap | None = None
+    # creates and by-e-mail updates share messages: one createOrUpdate call each
+    combine_writes: bool = True
 
 
 class MembershipReader(Protocol):
@@ -260,9 +262,11 @@ def _run(
         records = announcing(records, pending)
     deletes = plan_deletes(requests, found, max_per_call=settings.limits.max_records)
     delete_messages = delete_batches(deletes, created_at=started)
-    # creates, then updates: each message one kind of write, so one Marketo call
-    ordered = sorted(records, key=lambda record: record.action != "create")
-    plan = plan_batches(ordered, settings.limits, created_at=started)
+    # each message one kind of write, so one Marketo call: creates (with the updates that
+    # may go with them), then updates by id
+    combine = settings.combine_writes
+    ordered = sorted(records, key=lambda record: write_kind(record, combine) == "update")
+    plan = plan_batches(ordered, settings.limits, created_at=started, combine=combine)
     errors = [from_rejection(r, at=started, correlation_id=run_id) for r in mapped.rejections]
     errors += [
         from_record(

@@ -48,6 +48,9 @@ class SyncRecord(BaseModel):
     chat_ids: IdList = Field(default_factory=list)
     # a create whose lead id list operations of the same run wait for: the upload keeps it
     announce: bool = False
+    # an update whose e-mail found this one lead and nothing else, and that keeps the
+    # e-mail: it may be written by e-mail, in the same createOrUpdate call as the creates
+    by_email: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
@@ -55,7 +58,14 @@ class SyncRecord(BaseModel):
             raise ValueError("an update needs the lead id")
         if self.action == "create" and self.lead_id is not None:
             raise ValueError("a create has no lead id")
+        if self.by_email and not keeps_email(self):
+            raise ValueError("a write by e-mail cannot change the e-mail")
         return self
+
+
+def keeps_email(record: SyncRecord) -> bool:
+    """The record's fields leave the lead's e-mail as it is (or set it in another case)."""
+    return normalize_email(record.fields.get("email", record.email)) == record.email
 
 
 MAX_IDS_PER_CALL = 300

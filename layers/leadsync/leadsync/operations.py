@@ -108,7 +108,8 @@ def with_renames(
         lead_id = record.lead_id
         if record.action == "update" and lead_id is not None and lead_id in renames:
             new = renames[lead_id]
-            out.append(record.model_copy(update={"fields": {**record.fields, "email": new}}))
+            renamed = {"fields": {**record.fields, "email": new}, "by_email": False}
+            out.append(record.model_copy(update=renamed))
             done.add(lead_id)
         else:
             out.append(record)

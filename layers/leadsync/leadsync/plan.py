@@ -84,16 +84,26 @@ class Plan:
     batches: list[SyncBatch]
     errors: list[ErrorEntry]
     lookups: int  # Marketo calls the plan itself made to read the leads
+    combine: bool = True  # creates and by-e-mail updates of a message in one call
 
     @property
     def cost(self) -> CallPlan:
-        """The calls the run would add to the lookups: createOnly and updateOnly per
-        message that holds them, one per list operation, one per delete."""
-        create = update = list_add = list_remove = delete = 0
+        """The calls the run would add to the lookups: per message of records, one
+        createOrUpdate for its creates and by-e-mail updates when it holds both, else a
+        createOnly and an updateOnly for those it holds; one per list operation, one per
+        delete."""
+        create = update = write = list_add = list_remove = delete = 0
         for batch in self.batches:
             if batch.records:
-                create += any(r.action == "create" for r in batch.records)
-                update += any(r.action == "update" for r in batch.records)
+                creates = any(r.action == "create" for r in batch.records)
+                by_email = any(r.action == "update" and r.by_email for r in batch.records)
+                by_id = any(r.action == "update" and not r.by_email for r in batch.records)
+                if self.combine and creates and by_email:
+                    write += 1
+                    update += by_id
+                else:
+                    create += creates
+                    update += by_email or by_id
             elif batch.list_operation is not None:
                 if batch.list_operation.action == "add":
                     list_add += 1
@@ -105,6 +115,7 @@ class Plan:
             lookup=self.lookups,
             create=create,
             update=update,
+            write=write,
             delete=delete,
             list_add=list_add,
             list_remove=list_remove,
@@ -139,7 +150,7 @@ def make_plan(
         whole=whole,
     )
     made = lookups_made() if lookups_made is not None else 0
-    return Plan(summary, kept.batches, kept.errors, made)
+    return Plan(summary, kept.batches, kept.errors, made, combine=settings.combine_writes)
 
 
 def describe(plan: Plan, *, quota_left: int | None = None) -> list[str]:
@@ -182,9 +193,9 @@ def describe(plan: Plan, *, quota_left: int | None = None) -> list[str]:
         )
     run_calls = cost.total - cost.lookup
     lines.append(
-        f"calls: lookup {cost.lookup} (made by this plan), createOnly {cost.create}, "
-        f"updateOnly {cost.update}, list add {cost.list_add}, list remove {cost.list_remove}, "
-        f"delete {cost.delete}; the run adds {run_calls}"
+        f"calls: lookup {cost.lookup} (made by this plan), createOrUpdate {cost.write}, "
+        f"createOnly {cost.create}, updateOnly {cost.update}, list add {cost.list_add}, "
+        f"list remove {cost.list_remove}, delete {cost.delete}; the run adds {run_calls}"
     )
     if quota_left is not None:
         lines.append(f"daily budget left after the run: {max(0, quota_left - run_calls)}")

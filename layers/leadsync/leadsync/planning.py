@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from leadsync.diff import UPDATED_AT, Action, candidate, decide
 from leadsync.fieldmap import FieldMap
 from leadsync.marketo.models import Lead
-from leadsync.messages import SyncRecord
+from leadsync.messages import SyncRecord, keeps_email
 from leadsync.models import Visitor
 
 
@@ -55,14 +55,15 @@ def plan_writes(
             continue
         creates += decision.action is Action.CREATE
         updates += decision.action is Action.UPDATE
-        records.append(
-            SyncRecord(
-                action="create" if decision.action is Action.CREATE else "update",
-                email=visitor.email,
-                lead_id=decision.lead_id,
-                fields=decision.fields,
-                last_chat_at=visitor.last_chat_at,
-                chat_ids=visitor.chat_ids,
-            )
+        record = SyncRecord(
+            action="create" if decision.action is Action.CREATE else "update",
+            email=visitor.email,
+            lead_id=decision.lead_id,
+            fields=decision.fields,
+            last_chat_at=visitor.last_chat_at,
+            chat_ids=visitor.chat_ids,
         )
+        if decision.action is Action.UPDATE and len(leads) == 1 and keeps_email(record):
+            record = record.model_copy(update={"by_email": True})
+        records.append(record)
     return SyncPlan(records, creates, updates, unchanged, protected, duplicates)

@@ -199,6 +199,14 @@ class GuardedWriter:
             lambda: self._inner.create_only(records, lookup_field),
         )
 
+    def create_or_update(
+        self, records: Sequence[Mapping[str, Any]], lookup_field: str = "email"
+    ) -> list[RecordResult]:
+        return self.guard.call(
+            f"createOrUpdate {len(records)} records by {lookup_field}",
+            lambda: self._inner.create_or_update(records, lookup_field),
+        )
+
     def update_only(
         self, records: Sequence[Mapping[str, Any]], lookup_field: str = "id"
     ) -> list[RecordResult]:

@@ -5,6 +5,12 @@
 - A createOnly that meets 1005 (the lead appeared since the fetch looked) becomes an update,
   decided again under the same field policies against the lead as it is now.
 - Updates go by lead id (updateOnly), which cannot create anything.
+- A batch holding both creates and updates whose lookup is fresh (`combine_window`) writes
+  them in one createOrUpdate call by e-mail instead of two calls. The creates still hold
+  their claims. A lead that appeared (or vanished) between the lookup and the write is
+  written all the same and goes to the error store as `raced`, for a person to look at; an
+  e-mail that matches several leads (1007) is written by id after all. Older batches use the
+  two calls, which never race another writer.
 - When the budget is spent (the limiter's rate or daily quota, or Marketo's 606/607/615), the
   records not yet written go back to the queue with a delay; nothing is dropped.
 - A record Marketo refuses goes to the error store with its reason and correlation id.
@@ -51,6 +57,7 @@ from leadsync.messages import (
     SyncBatch,
     SyncRecord,
     keep_notes,
+    keeps_email,
 )
 from leadsync.observability import get_logger
 from leadsync.planning import chosen_lead, lookup_fields
@@ -66,6 +73,7 @@ from leadsync.ports import (
 from leadsync.resilience import CircuitOpen, GaveUp
 
 ALREADY_EXISTS = "1005"
+MANY_MATCH = "1007"
 NOT_FOUND = "1004"
 NOT_IN_LIST = "1015"
 SQS_MAX_DELAY_SECONDS = 900
@@ -85,6 +93,9 @@ class UploadSettings:
     max_attempts: int = 4
     # delay before the next delivery of a failed batch: doubled each attempt, at most 900 s
     retry_delay_seconds: int = 30
+    # how old a lookup may be for creates and updates to go out in one createOrUpdate call;
+    # zero: never, always createOnly and updateOnly by id
+    combine_window: timedelta = timedelta(minutes=5)
 
 
 @dataclass
@@ -118,6 +129,8 @@ class UploadResult(BaseModel):
     list_added: int = 0
     list_removed: int = 0
     leads_deleted: int = 0
+    # written, but the lead had appeared or gone since the lookup (see `_Run.raced`)
+    raced: int = 0
 
 
 def parse_batch(body: str | bytes) -> SyncBatch:
@@ -179,6 +192,39 @@ class _Run:
         if record.action == "create" and record.announce:
             self.announce_failed.append(record.email)
         self.settle(index, "failed")
+
+    def raced(self, index: int, result: RecordResult, request: str) -> None:
+        """Written, but not as the lookup foresaw: a create updated a lead that appeared
+        meanwhile (its values may have replaced protected ones), or an update by e-mail
+        created a lead for one that was gone."""
+        record = self.open[index]
+        if record.action == "create":
+            reason = "create_met_existing_lead"
+            detail = (
+                "a lead with this e-mail appeared between the lookup and the write; it was "
+                "updated with every mapped value, protected ones included"
+            )
+        else:
+            reason = "update_recreated_lead"
+            detail = (
+                "the lead was gone between the lookup and the write; a new lead was created "
+                "with the changed values only"
+            )
+        self.errors.append(
+            ErrorEntry(
+                kind=ErrorKind.RACED,
+                reason=reason,
+                detail=detail,
+                chat_ids=record.chat_ids,
+                correlation_id=self.batch.correlation_id,
+                record={**record.model_dump(mode="json"), "lead_id": result.id},
+                first_failure_at=self.at,
+                last_failure_at=self.at,
+                request=request,
+                attempts=self.batch.attempts + 1,
+            )
+        )
+        self.counts["raced"] = self.counts.get("raced", 0) + 1
 
     def fail_operation(
         self, reason: str, detail: str, record: dict[str, object], code: str, request: str
@@ -255,9 +301,12 @@ def process(
         elif batch.delete is not None:
             _delete(run, batch.delete)
         else:
+            looked = started - batch.created_at
             if redelivered or batch.attempts or batch.failures:
                 _recheck(run)
-            _write(run, holder)
+                looked = timedelta(0)
+            window = settings.combine_window
+            _write(run, holder, combine=window > timedelta(0) and looked <= window)
     except (BudgetExhausted, MarketoRateLimited) as exc:
         wait = _wait_of(exc, started)
     except CircuitOpen as exc:
@@ -296,6 +345,7 @@ def process(
         list_added=run.counts.get("list_added", 0),
         list_removed=run.counts.get("list_removed", 0),
         leads_deleted=run.counts.get("leads_deleted", 0),
+        raced=run.counts.get("raced", 0),
     )
     if ports.stats is not None:
         ports.stats.add(
@@ -312,6 +362,7 @@ def process(
                 "list_added": result.list_added,
                 "list_removed": result.list_removed,
                 "leads_deleted": result.leads_deleted,
+                "writes_raced": result.raced,
             }
         )
     return result
@@ -336,9 +387,11 @@ def _recheck(run: _Run) -> None:
         if decision.action is Action.UNCHANGED:
             run.settle(i, "unchanged")
             continue
-        run.open[i] = record.model_copy(
+        update = record.model_copy(
             update={"action": "update", "lead_id": lead.id, "fields": decision.fields}
         )
+        sole = len(found.get(record.email, [])) == 1
+        run.open[i] = update.model_copy(update={"by_email": sole and keeps_email(update)})
 
 
 def _retry_delay(run: _Run) -> int:
@@ -395,13 +448,57 @@ def _give_back(
     return count, 0, code
 
 
-def _write(run: _Run, holder: str) -> None:
+def _write(run: _Run, holder: str, *, combine: bool) -> None:
     creates = [i for i, r in run.open.items() if r.action == "create"]
     updates = [i for i, r in run.open.items() if r.action == "update"]
-    if creates:
+    by_email = [i for i in updates if run.open[i].by_email]
+    if combine and creates and by_email:
+        # one call instead of two; alone, either kind is as cheap and safer on its own call
+        updates = [i for i in updates if not run.open[i].by_email]
+        updates += _create_or_update(run, creates, by_email, holder)
+    elif creates:
         updates += _create(run, creates, holder)
     if updates:
         _update(run, updates)
+
+
+def _create_or_update(run: _Run, creates: list[int], updates: list[int], holder: str) -> list[int]:
+    """Creates (under claims) and by-e-mail updates in one createOrUpdate call; returns the
+    records still to update by id."""
+    emails = [run.open[i].email for i in creates]
+    outcome = run.ports.claims.claim(emails, holder, run.settings.claim_lease)
+    claimed = set(outcome.claimed)
+    for i in creates:
+        if run.open[i].email not in claimed:
+            run.later[i] = run.open.pop(i)
+    together = [i for i in creates if i in run.open] + updates
+    by_id: list[int] = []
+    existing: list[int] = []
+    request = f"createOrUpdate {len(together)} records by email"
+    try:
+        payload = [
+            {"email": run.open[i].email, **run.open[i].fields}
+            if run.open[i].action == "update"
+            else run.open[i].fields
+            for i in together
+        ]
+        results = run.ports.marketo.create_or_update(payload, "email")
+        for i, result in zip(together, results, strict=True):
+            record = run.open[i]
+            if result.status in ("created", "updated"):
+                if record.announce and result.id is not None:
+                    run.announced[record.email] = result.id
+                expected = "created" if record.action == "create" else "updated"
+                if result.status != expected:
+                    run.raced(i, result, request)
+                run.settle(i, result.status)
+            elif MANY_MATCH in result.codes:
+                (by_id if record.action == "update" else existing).append(i)
+            else:
+                run.fail(i, result, request)
+    finally:
+        run.ports.claims.release(list(outcome.claimed), holder)
+    return by_id + (_redecide(run, existing) if existing else [])
 
 
 def _create(run: _Run, indexes: list[int], holder: str) -> list[int]:

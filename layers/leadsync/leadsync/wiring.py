@@ -103,6 +103,7 @@ def fetch_settings(env: FetchEnv) -> FetchSettings:
         max_window=timedelta(hours=env.fetch_max_window_hours),
         first_start=env.fetch_start,
         field_map=default_field_map(),
+        combine_writes=env.combined_write_window_seconds > 0,
     )
 
 
