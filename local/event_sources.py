@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -87,13 +88,13 @@ class SqsPoller:
         name = self.queue_arn.rsplit(":", 1)[-1]
         self.queue_url: str = sqs.get_queue_url(QueueName=name)["QueueUrl"]
 
-    def _receive(self) -> list[dict[str, Any]]:
+    def _receive(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
         answer = self._sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=min(10, self.batch_size),
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=wait_seconds,
         )
         messages: list[dict[str, Any]] = answer.get("Messages", [])
         return messages
@@ -170,3 +171,45 @@ class SqsPoller:
     def _waiting(self, wait_in_flight: bool) -> int:
         visible, delayed, in_flight = self._counts()
         return visible + delayed + (in_flight if wait_in_flight else 0)
+
+
+class ListeningSource:
+    """The event source mapping left running, as Lambda's is: MaximumConcurrency pollers
+    long-poll the queue (1 s) and deliver what arrives until `stop()`."""
+
+    def __init__(self, poller: SqsPoller) -> None:
+        self._poller = poller
+        self._stop = threading.Event()
+        self.report = DrainReport()
+        self.seconds: list[float] = []  # how long each delivery took, invocation included
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, daemon=True, name=f"esm-{n}")
+            for n in range(poller.concurrency)
+        ]
+
+    def start(self) -> ListeningSource:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                messages = self._poller._receive(wait_seconds=1)
+                if messages:
+                    started = time.monotonic()
+                    delivered = self._poller._deliver(messages)
+                    with self._lock:
+                        self.report.add(delivered)
+                        self.seconds.append(time.monotonic() - started)
+            except Exception as exc:  # the emulated service went away: stop quietly
+                if not self._stop.is_set():
+                    with self._lock:
+                        self.report.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def stop(self) -> DrainReport:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        return self.report

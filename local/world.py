@@ -10,6 +10,7 @@ import secrets
 import shutil
 import signal
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,8 @@ from typing import Any
 
 import boto3
 
-from local.event_sources import DrainReport, SqsPoller, scheduled_event
+from local.event_sources import DrainReport, ListeningSource, SqsPoller, scheduled_event
+from local.http_api import LocalHttpApi, http_routes
 from local.lambda_runtime import FunctionPool, FunctionSpec, Invocation, materialize
 from local.moto_server import SES_MESSAGES_PATH
 from local.processes import ServerProcess
@@ -107,6 +109,9 @@ class LocalWorld:
         # the time span the LiveChat simulator's chats were generated in
         self.chats_start = self.chats_end = datetime.now(UTC)
         self.reused = False
+        self._listening: list[ListeningSource] = []
+        self._http_api: LocalHttpApi | None = None
+        self.webhook_secret = ""  # the secret_key LiveChat's webhooks must carry
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> LocalWorld:
@@ -129,7 +134,9 @@ class LocalWorld:
             "livechat_token": secrets.token_urlsafe(24),
             "marketo_client_id": secrets.token_hex(8),
             "marketo_client_secret": secrets.token_urlsafe(24),
+            "livechat_webhook_secret": secrets.token_urlsafe(24),
         }
+        self.webhook_secret = creds["livechat_webhook_secret"]
         self._start_servers(creds, logs)
         self.stack = deploy(self.options.stack_name, self._parameters(), self.session, self.aws_url)
         self._put_credentials(creds)
@@ -256,6 +263,12 @@ class LocalWorld:
         sm.put_secret_value(SecretId=name, SecretString=json.dumps(secret))
 
     def stop(self) -> None:
+        for source in self._listening:
+            source.stop()
+        self._listening.clear()
+        if self._http_api is not None:
+            self._http_api.stop()
+            self._http_api = None
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
@@ -325,6 +338,12 @@ class LocalWorld:
         leads: list[dict[str, Any]] = _get_json(f"{self.marketo_url}/_sim/leads")["leads"]
         return leads
 
+    def marketo_leads_of(self, *emails: str) -> list[dict[str, Any]]:
+        """The simulator's leads with these e-mails (any case)."""
+        query = urllib.parse.urlencode([("email", email) for email in emails])
+        leads: list[dict[str, Any]] = _get_json(f"{self.marketo_url}/_sim/leads?{query}")["leads"]
+        return leads
+
     def marketo_lists(self) -> dict[int, set[int]]:
         """Every static list of the Marketo simulator: list id → the ids of its members."""
         found = _get_json(f"{self.marketo_url}/_sim/lists")["lists"]
@@ -355,6 +374,13 @@ class LocalWorld:
     def seed_marketo(self, leads: list[dict[str, Any]]) -> list[int]:
         ids: list[int] = _post_json(f"{self.marketo_url}/_sim/leads", {"leads": leads})["ids"]
         return ids
+
+    def advance_marketo_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the Marketo simulator's clock forward (imports progress in its time)."""
+        moved: dict[str, Any] = _post_json(
+            f"{self.marketo_url}/_sim/clock", {"advance_seconds": seconds}
+        )
+        return moved
 
     def rewind_fetch_mark(self, to: datetime) -> None:
         """Set the high-water mark, as an operator replaying a time span would."""
@@ -425,6 +451,26 @@ class LocalWorld:
             poller = SqsPoller(sqs, mapping, self._pools[function_logical_id], REGION)
             report.add(poller.drain(delayed_deadline_s=deadline_s, wait_in_flight=wait_in_flight))
         return report
+
+    def listen(self, function_logical_id: str) -> list[ListeningSource]:
+        """Leave the function's SQS event source mappings running (as Lambda does) until
+        each returned source is stopped (`stop()` gives what it delivered)."""
+        spec = self.functions[function_logical_id]
+        lam = self.client("lambda")
+        mappings = lam.list_event_source_mappings(FunctionName=spec.name)["EventSourceMappings"]
+        sqs = self.client("sqs")
+        sources = [
+            ListeningSource(SqsPoller(sqs, m, self._pools[function_logical_id], REGION)).start()
+            for m in mappings
+        ]
+        self._listening.extend(sources)
+        return sources
+
+    def http_api(self) -> LocalHttpApi:
+        """The stack's HTTP API routes on loopback (started on first use)."""
+        if self._http_api is None:
+            self._http_api = LocalHttpApi(self.invoke, http_routes()).start()
+        return self._http_api
 
     def pool(self, function_logical_id: str) -> FunctionPool:
         """The execution environments of one function (to watch them, or kill one)."""

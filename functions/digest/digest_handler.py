@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadsync import digest_job
+from leadsync import digest_job, metrics
+from leadsync.adapters.bulk import DynamoDBJobStore
 from leadsync.adapters.dead_letters import DeadLetters
 from leadsync.adapters.mail import Mailer
 from leadsync.adapters.queue import SqsQueue
@@ -15,8 +18,7 @@ from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
 from leadsync.config import DigestEnv, load
 from leadsync.events import parse_scheduled_event
-from leadsync.limiter.config import LimiterConfig
-from leadsync.limiter.readout import LimiterReadout
+from leadsync.limiter.readout import LanesReadout
 from leadsync.observability import get_logger
 
 logger = get_logger()
@@ -33,11 +35,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     env = environment()
     logger.append_keys(schedule_event_id=scheduled.id)
     zone = env.marketo_quota_timezone
-    limits = LimiterConfig(
-        daily_cap=env.marketo_daily_cap,
-        daily_quota=env.marketo_daily_quota,
-        quota_timezone=zone,
-    )
     summary = digest_job.run(
         state=StateStore(env.state_table),
         dead_letters=DeadLetters(env.dead_letter_queue_url),
@@ -45,8 +42,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         mailer=Mailer(env.sender_email),
         recipients=env.admin_email,
         stats=DailyStats(env.state_table, zone=zone),
-        budget=LimiterReadout(env.state_table, limits),
+        budget=LanesReadout(env.state_table, os.environ),
         zone=zone,
         send_all_clear=env.digest_send_all_clear,
+        bulk=DynamoDBJobStore(env.state_table),
+        bulk_stuck_after=timedelta(minutes=env.bulk_stuck_after_minutes),
     )
+    metrics.emit_digest(summary)
     return summary.model_dump(mode="json")

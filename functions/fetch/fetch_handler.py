@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadsync import fetch
+from leadsync import fetch, metrics
 from leadsync.adapters.breaker import DynamoDBBreaker
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
 from leadsync.clock import utc_now
-from leadsync.config import FetchEnv, load
+from leadsync.config import BulkStagingEnv, FetchEnv, load
 from leadsync.events import parse_scheduled_event
 from leadsync.fieldmap import default_field_map
 from leadsync.limiter.usage import InstanceUsageSync
@@ -25,6 +26,7 @@ from leadsync.secrets import load_credentials
 from leadsync.sources.livechat import LiveChatClient
 from leadsync.wiring import (
     InvocationDeadline,
+    bulk_route,
     call_counters,
     fetch_settings,
     marketo_client,
@@ -75,13 +77,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         InstanceUsageSync(limiter, lambda: marketo.usage_today().total).maybe_sync()
         summary = fetch.run(
             source=source,
-            state=StateStore(env.state_table),
+            state=StateStore(env.state_table, on_errors=metrics.emit_errors),
             queue=SqsQueue(env.sync_queue_url),
             destination=destination,
             settings=fetch_settings(env),
             stats=stats,
-            whole=whole_sync(env),
+            whole=replace(whole_sync(env), bulk=bulk_route(load(BulkStagingEnv), env.state_table)),
         )
+        metrics.emit_fetch(summary)
     finally:
         source.close()
         marketo.close()
@@ -89,4 +92,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if used:
             zone = ZoneInfo(env.marketo_quota_timezone)
             stats.add(call_counters(used, started, zone), at=started)
+        metrics.emit_marketo(used, limiter, limiter.stats.slept_seconds)
     return summary.model_dump(mode="json")

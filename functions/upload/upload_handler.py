@@ -25,11 +25,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadsync import upload
+from leadsync import metrics, upload
 from leadsync.adapters.breaker import DynamoDBBreaker
 from leadsync.adapters.claims import CreateClaims
 from leadsync.adapters.dead_letters import ERROR_CODE, ERROR_MESSAGE, DeadLetters
 from leadsync.adapters.leads import LeadDirectory
+from leadsync.adapters.ledger import WriteLedger
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
@@ -40,7 +41,6 @@ from leadsync.events import parse_sqs_event
 from leadsync.failures import ErrorEntry, ErrorKind
 from leadsync.fieldmap import default_field_map
 from leadsync.limiter.usage import InstanceUsageSync
-from leadsync.marketo.client import MarketoClient
 from leadsync.observability import get_logger
 from leadsync.resilience import Guard, GuardedWriter
 from leadsync.secrets import load_credentials
@@ -70,7 +70,7 @@ class Wired:
         )
 
         credentials = load_credentials(env.credentials_secret)
-        self.client, limiter = marketo_client(credentials, env, env.state_table, deadline)
+        self.client, self.limiter = marketo_client(credentials, env, env.state_table, deadline)
         breaker = DynamoDBBreaker(
             env.state_table,
             "marketo",
@@ -78,7 +78,7 @@ class Wired:
             cooldown_s=env.breaker_cooldown_seconds,
         )
         self.stats = DailyStats(env.state_table, zone=env.marketo_quota_timezone)
-        self.errors = StateStore(env.state_table)
+        self.errors = StateStore(env.state_table, on_errors=metrics.emit_errors)
         self.dead_letters = DeadLetters(env.dead_letter_queue_url)
         self.ports = upload.UploadPorts(
             marketo=GuardedWriter(
@@ -92,6 +92,7 @@ class Wired:
             stats=self.stats,
             dead_letters=self.dead_letters,
             leads=LeadDirectory(env.state_table),
+            ledger=WriteLedger(env.state_table),
         )
         self.settings = upload.UploadSettings(
             field_map=default_field_map(),
@@ -100,7 +101,7 @@ class Wired:
         )
         # what every integration on the instance used today, read at most every few minutes
         # across all copies, so the daily budget leaves the others their share
-        self.usage = InstanceUsageSync(limiter, lambda: self.client.usage_today().total)
+        self.usage = InstanceUsageSync(self.limiter, lambda: self.client.usage_today().total)
         self.idempotency = IdempotencyConfig(
             event_key_jmespath="messageId",
             raise_on_no_idempotency_key=True,
@@ -131,6 +132,8 @@ def ports() -> upload.UploadPorts:
 def _process(record: SQSRecord) -> dict[str, Any]:
     kept = wired()
     receives = int(record.attributes.approximate_receive_count or "1")
+    # every line this message causes carries the correlation id its chats were queued with
+    logger.append_keys(correlation_id=upload.peek_correlation_id(record.body))
     try:
         result = upload.process(
             record.body,
@@ -144,6 +147,7 @@ def _process(record: SQSRecord) -> dict[str, Any]:
     logger.info(
         "batch written", extra={"result": result.model_dump(), "message_id": record.message_id}
     )
+    metrics.emit_upload(result)
     return result.model_dump()
 
 
@@ -177,10 +181,11 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     return wired().handle(record=record)
 
 
-def _count_calls(client: MarketoClient, before: int, at: datetime, zone: str) -> None:
-    used = sum(n for kind, n in client.calls.items() if kind != "identity") - before
+def _count_calls(kept: Wired, before: int, waited_before: float, at: datetime, zone: str) -> None:
+    used = sum(n for kind, n in kept.client.calls.items() if kind != "identity") - before
     if used > 0:
-        wired().stats.add(call_counters(used, at, ZoneInfo(zone)), at=at)
+        kept.stats.add(call_counters(used, at, ZoneInfo(zone)), at=at)
+    metrics.emit_marketo(used, kept.limiter, kept.limiter.stats.slept_seconds - waited_before)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -191,11 +196,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     kept = wired()
     kept.idempotency.register_lambda_context(context)
     before = sum(n for kind, n in kept.client.calls.items() if kind != "identity")
+    waited_before = kept.limiter.stats.slept_seconds
     started = utc_now()
     try:
-        kept.usage.maybe_sync()
+        if kept.limiter.name == "marketo":  # the normal lane keeps the instance's usage
+            kept.usage.maybe_sync()
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
     finally:
-        _count_calls(kept.client, before, started, env.marketo_quota_timezone)
+        _count_calls(kept, before, waited_before, started, env.marketo_quota_timezone)

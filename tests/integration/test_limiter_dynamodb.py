@@ -316,3 +316,40 @@ def test_missing_table_is_a_configuration_error(dynamodb: Any, moto_server: str)
     permit = Permit("gone", acquired_at_ms=0, expires_at_ms=1)
     limiter.release(permit, Outcome.DONE)  # never raises: the lease would expire anyway
     assert limiter.stats.release_errors == 1
+
+
+def test_a_saturated_normal_lane_leaves_the_priority_lane_its_reserve(
+    dynamodb: Any, state_table: str
+) -> None:
+    from leadsync.limiter.config import NORMAL, PRIORITY, Reserve, limiter_name, split
+
+    clock = FakeTime()
+    lanes = split(
+        LimiterConfig(calls_per_window=10, max_in_flight=3, daily_cap=40, burst=2),
+        Reserve(calls_per_window=2, max_in_flight=1, daily_cap=5),
+    )
+    limiters = {
+        lane: DynamoDBLimiter(
+            state_table,
+            lanes[lane],
+            dynamodb,
+            name=limiter_name(lane),
+            clock=clock.now,
+            monotonic=clock.monotonic,
+            sleep=clock.sleep,
+        )
+        for lane in (NORMAL, PRIORITY)
+    }
+    normal, priority = limiters[NORMAL], limiters[PRIORITY]
+    # the normal lane spends its day: every call it may make
+    for _ in range(35):
+        normal.release(normal.acquire(deadline_monotonic=far(clock)), Outcome.DONE)
+    with pytest.raises(DailyQuotaExhausted):
+        normal.acquire(deadline_monotonic=far(clock))
+    # the priority lane still has its own, at once (no waiting on the normal lane's window)
+    before = clock.monotonic()
+    permit = priority.acquire(deadline_monotonic=clock.monotonic() + 0.001)
+    assert clock.monotonic() == before
+    priority.release(permit, Outcome.DONE)
+    assert normal.snapshot().used_today == 35
+    assert priority.snapshot().used_today == 1

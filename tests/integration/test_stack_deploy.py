@@ -85,6 +85,10 @@ def test_functions_with_runtime_handlers_and_layer(aws: Any, stack: DeployedStac
         "FetchFunctionName": "fetch_handler.handler",
         "UploadFunctionName": "upload_handler.handler",
         "DigestFunctionName": "digest_handler.handler",
+        "BulkFunctionName": "bulk_handler.handler",
+        "PriorityUploadFunctionName": "upload_handler.handler",
+        "WebhookFunctionName": "webhook_handler.handler",
+        "HealthFunctionName": "health_handler.handler",
     }
     for output, handler in expected.items():
         config = lam.get_function(FunctionName=stack.outputs[output])["Configuration"]
@@ -94,7 +98,7 @@ def test_functions_with_runtime_handlers_and_layer(aws: Any, stack: DeployedStac
     cfn_functions = [
         r for r in stack.template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
     ]
-    assert len(cfn_functions) == 3
+    assert len(cfn_functions) == len(expected)
     assert all(f["Properties"]["Architectures"] == ["arm64"] for f in cfn_functions)
     assert all(
         f["Properties"]["Layers"]
@@ -132,6 +136,37 @@ def test_upload_concurrency_cap_and_event_source_mapping(aws: Any, stack: Deploy
     )
 
 
+def test_bulk_queue_bucket_and_event_source_mapping(aws: Any, stack: DeployedStack) -> None:
+    lam = _client(aws, "lambda")
+    sqs = _client(aws, "sqs")
+    name = stack.outputs["BulkFunctionName"]
+    [mapping] = lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=stack.outputs["BulkQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    assert mapping["EventSourceArn"] == attrs["QueueArn"]
+    assert mapping["BatchSize"] == 1
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    dlq = sqs.get_queue_attributes(
+        QueueUrl=stack.outputs["BulkDeadLetterQueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]
+    assert json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"] == dlq["QueueArn"]
+    bulk = lam.get_function(FunctionName=name)["Configuration"]
+    assert int(attrs["VisibilityTimeout"]) >= 6 * int(bulk["Timeout"])
+    s3 = _client(aws, "s3")
+    bucket = stack.outputs["BulkBucketName"]
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    # moto's CloudFormation applies neither the public access block nor the lifecycle rules:
+    # the template is checked for those
+    declared = stack.template["Resources"]["BulkBucket"]["Properties"]
+    assert all(declared["PublicAccessBlockConfiguration"].values())
+    [expiry] = declared["LifecycleConfiguration"]["Rules"]
+    assert expiry["ExpirationInDays"] == {"Ref": "BulkStagedRetentionDays"}
+    fetch = lam.get_function(FunctionName=stack.outputs["FetchFunctionName"])["Configuration"]
+    assert fetch["Environment"]["Variables"]["BULK_BUCKET"] == bucket
+
+
 def test_schedules_target_fetch_and_digest(aws: Any, stack: DeployedStack) -> None:
     events = _client(aws, "events")
     by_target: dict[str, str] = {}
@@ -153,6 +188,24 @@ def test_secret_is_declared_for_the_credentials(aws: Any, stack: DeployedStack) 
     assert secret["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}/credentials"}
 
 
+def test_alarm_topic_dashboard_and_metric_dimensions(aws: Any, stack: DeployedStack) -> None:
+    topic = _client(aws, "sns").get_topic_attributes(TopicArn=stack.outputs["AlertTopicArn"])
+    assert topic["Attributes"]["KmsMasterKeyId"] == stack.resources["AlertKey"]
+    assert stack.outputs["DashboardName"] == "leadsync-test"
+    dashboard = _client(aws, "cloudwatch").get_dashboard(DashboardName="leadsync-test")
+    widgets = json.loads(dashboard["DashboardBody"])["widgets"]
+    rows = [row for widget in widgets for row in widget["properties"]["metrics"]]
+    queues = {row[3] for row in rows if row[0] == "AWS/SQS"}
+    for output in ("SyncQueueUrl", "DeadLetterQueueUrl"):
+        assert stack.outputs[output].rsplit("/", 1)[-1] in queues
+    assert {row[5] for row in rows if row[0] == "leadsync"} == {"leadsync-test"}
+    lam = _client(aws, "lambda")
+    fetch = lam.get_function(FunctionName=stack.outputs["FetchFunctionName"])["Configuration"]
+    variables = fetch["Environment"]["Variables"]
+    assert variables["STACK_NAME"] == "leadsync-test"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "leadsync"
+
+
 def test_invalid_template_is_refused_clearly(aws: Any, tmp_path: Path) -> None:
     session, url = aws
     broken = tmp_path / "template.yaml"
@@ -164,3 +217,27 @@ def test_invalid_template_is_refused_clearly(aws: Any, tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="not a valid SAM template"):
         deploy("broken", {}, session, url, template_path=broken)
+
+
+def test_the_priority_lane_has_its_own_queue_copies_and_limiter_lane(
+    aws: Any, stack: DeployedStack
+) -> None:
+    lam = _client(aws, "lambda")
+    priority = lam.get_function(FunctionName=stack.outputs["PriorityUploadFunctionName"])
+    variables = priority["Configuration"]["Environment"]["Variables"]
+    assert variables["LIMITER_LANE"] == "priority"
+    assert variables["SYNC_QUEUE_URL"] == stack.outputs["PriorityQueueUrl"]
+    assert priority["Concurrency"]["ReservedConcurrentExecutions"] == 2
+    [mapping] = lam.list_event_source_mappings(
+        FunctionName=stack.outputs["PriorityUploadFunctionName"]
+    )["EventSourceMappings"]
+    assert mapping["EventSourceArn"].endswith(stack.outputs["PriorityQueueUrl"].rsplit("/", 1)[-1])
+    upload = lam.get_function(FunctionName=stack.outputs["UploadFunctionName"])
+    shared = upload["Configuration"]["Environment"]["Variables"]
+    assert "LIMITER_LANE" not in shared  # the normal lane
+    assert (str(shared["PRIORITY_CALLS_PER_WINDOW"]), str(shared["PRIORITY_DAILY_CAP"])) == (
+        "10",
+        "2000",
+    )
+    assert stack.outputs["WebhookUrl"].endswith("/webhooks/livechat")
+    assert stack.outputs["HealthUrl"].endswith("/health")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from leadsync.errors import ConditionFailed
@@ -462,3 +462,27 @@ class FakeLeadDirectory:
         return {
             i: frozenset(lst for lst in lists if i in self.members.get(lst, set())) for i in ids
         }
+
+
+@dataclass
+class FakeLedger:
+    """The write ledger in memory: e-mail → (when, field → value)."""
+
+    entries: dict[str, tuple[datetime, dict[str, Any]]] = field(default_factory=dict)
+    now: datetime = datetime(2026, 1, 15, 13, 0, 30, tzinfo=UTC)
+
+    def written(self, emails: Iterable[str]) -> dict[str, Any]:
+        from leadsync.adapters.ledger import Written, value_digest
+
+        return {
+            email: Written(at, {k: value_digest(v) for k, v in values.items()})
+            for email in emails
+            if email in self.entries
+            for at, values in [self.entries[email]]
+        }
+
+    def record(self, writes: Mapping[str, Mapping[str, Any]]) -> int:
+        for email, values in writes.items():
+            before = self.entries.get(email, (self.now, {}))[1]
+            self.entries[email] = (self.now, {**before, **values})
+        return len(writes)

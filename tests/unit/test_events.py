@@ -59,3 +59,18 @@ def test_upload_sample_is_an_sqs_event() -> None:
 def test_a_schedule_is_not_an_sqs_event(name: str) -> None:
     with pytest.raises(InvalidEvent, match="expected an SQS event; got 'Scheduled Event'"):
         parse_sqs_event(json.loads((EVENTS / name).read_text()))
+
+
+def test_webhook_sample_is_an_incoming_chat_with_a_placeholder_secret() -> None:
+    event = json.loads((EVENTS / "webhook_incoming_chat.json").read_text())
+    assert event["routeKey"] == "POST /webhooks/livechat"
+    delivery = json.loads(event["body"])
+    assert delivery["action"] == "incoming_chat"
+    assert delivery["secret_key"].startswith("REPLACE-WITH")
+    assert delivery["payload"]["chat"]["users"][0]["email"].endswith("@example.com")
+
+
+def test_health_sample_is_a_get_of_the_health_route() -> None:
+    event = json.loads((EVENTS / "health_get.json").read_text())
+    assert event["routeKey"] == "GET /health"
+    assert event["body"] is None

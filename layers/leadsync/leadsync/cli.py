@@ -3,6 +3,7 @@
     leadsync replay --stack NAME [--since DATE] [--until DATE] [--dry-run] [--max N]
     leadsync plan --stack NAME
     leadsync erase --file PATH|s3://bucket/key (--stack NAME | --erasure-queue-url URL)
+    leadsync backfill --stack NAME --since DATE [--window-hours N] [--retention-days N]
 
 AWS access is boto3's own: the profile (AWS_PROFILE or --profile), the region (AWS_REGION or
 --region), and AWS_ENDPOINT_URL for an emulated AWS such as the local world's.
@@ -178,6 +179,40 @@ def _parser() -> argparse.ArgumentParser:
     erase_aws.add_argument("--profile", help="the AWS profile (default: AWS_PROFILE)")
     erase_aws.add_argument("--region", help="the AWS region (default: AWS_REGION)")
     erase.set_defaults(run=_erase)
+
+    backfill = commands.add_parser(
+        "backfill",
+        help="sync every chat since a date (resumable)",
+        description=(
+            "Read every LiveChat chat from DATE to now, a window at a time, through the same "
+            "fetch as the hourly run (lookups, field policies; the bulk-import path when the "
+            "volume calls for it), and queue or stage the writes. The backfill keeps its own "
+            "mark: run the same command again after a stop and it goes on from the last whole "
+            "window, duplicating nothing. A DATE older than LiveChat keeps archives "
+            "(LIVECHAT_ARCHIVE_RETENTION_DAYS, or --retention-days) is refused."
+        ),
+    )
+    backfill.add_argument("--stack", metavar="NAME", required=True, help="the stack's name")
+    backfill.add_argument(
+        "--since",
+        type=_moment(end_of_day=False),
+        metavar="DATE",
+        required=True,
+        help="the first day (or instant) to read, UTC",
+    )
+    backfill.add_argument(
+        "--window-hours", type=_positive, metavar="N", help="hours read per window (default 24)"
+    )
+    backfill.add_argument(
+        "--retention-days",
+        type=_positive,
+        metavar="N",
+        help="days LiveChat keeps archives on this account (default: the stack's setting)",
+    )
+    backfill_aws = backfill.add_argument_group("AWS access (else boto3's usual sources)")
+    backfill_aws.add_argument("--profile", help="the AWS profile (default: AWS_PROFILE)")
+    backfill_aws.add_argument("--region", help="the AWS region (default: AWS_REGION)")
+    backfill.set_defaults(run=_backfill)
     return parser
 
 
@@ -318,17 +353,17 @@ def _replay(args: argparse.Namespace) -> int:
 def _plan(args: argparse.Namespace) -> int:
     import os
     import time
+    from dataclasses import replace
 
     from leadsync.adapters.breaker import DynamoDBBreaker
     from leadsync.adapters.state import StateStore
-    from leadsync.config import FetchEnv, load
-    from leadsync.limiter.config import LimiterConfig
-    from leadsync.limiter.readout import LimiterReadout
+    from leadsync.config import BulkStagingEnv, FetchEnv, load
+    from leadsync.limiter.readout import LanesReadout
     from leadsync.plan import describe, make_plan
     from leadsync.resilience import Guard, GuardedWriter
     from leadsync.secrets import load_credentials
     from leadsync.sources.livechat import LiveChatClient
-    from leadsync.wiring import fetch_settings, marketo_client, whole_sync
+    from leadsync.wiring import bulk_route, fetch_settings, marketo_client, whole_sync
 
     session = _session(args)
     outputs = _stack_outputs(_client(session, "cloudformation"), args.stack)
@@ -369,13 +404,18 @@ def _plan(args: argparse.Namespace) -> int:
                 marketo, Guard(breaker), lookup_size=env.marketo_records_per_call
             ),
             settings=fetch_settings(env),
-            whole=whole_sync(env, erasure_visibility_s=30),
+            whole=replace(
+                whole_sync(env, erasure_visibility_s=30),
+                bulk=bulk_route(
+                    load(BulkStagingEnv, variables), env.state_table, variables, dry=True
+                ),
+            ),
             lookups_made=lambda: marketo.calls["lookup"],
         )
     finally:
         source.close()
         marketo.close()
-    left = LimiterReadout(env.state_table, LimiterConfig.from_env(variables)).read().left
+    left = LanesReadout(env.state_table, variables).read().left
     print(f"plan: stack {args.stack}, nothing queued, stored or marked", flush=True)
     for line in describe(plan, quota_left=left):
         print(f"  {line}" if not line.startswith("plan:") else line)
@@ -422,6 +462,86 @@ def _erase(args: argparse.Namespace) -> int:
         flush=True,
     )
     return EXIT_FAILED if parsed.problems else EXIT_OK
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    import os
+    import time
+    from dataclasses import replace
+
+    from leadsync.adapters.breaker import DynamoDBBreaker
+    from leadsync.adapters.queue import SqsQueue
+    from leadsync.adapters.state import StateStore
+    from leadsync.adapters.stats import DailyStats
+    from leadsync.backfill import OutOfReach, backfill
+    from leadsync.config import BackfillEnv, BulkStagingEnv, FetchEnv, load
+    from leadsync.resilience import Guard, GuardedWriter
+    from leadsync.secrets import load_credentials
+    from leadsync.sources.livechat import LiveChatClient
+    from leadsync.wiring import bulk_route, fetch_settings, marketo_client, whole_sync
+
+    session = _session(args)
+    outputs = _stack_outputs(_client(session, "cloudformation"), args.stack)
+    function = outputs.get("FetchFunctionName")
+    if not function:
+        raise UsageError(f"stack {args.stack!r} has no output FetchFunctionName")
+    configuration = _client(session, "lambda").get_function_configuration(FunctionName=function)
+    variables = {
+        name: str(value)
+        for name, value in configuration.get("Environment", {}).get("Variables", {}).items()
+    }
+    if args.profile:
+        os.environ["AWS_PROFILE"] = args.profile
+    if args.region:
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+    env = load(FetchEnv, variables)
+    reach = load(BackfillEnv, variables)
+    retention = args.retention_days or reach.livechat_archive_retention_days
+    window = timedelta(hours=args.window_hours or reach.backfill_window_hours)
+    credentials = load_credentials(env.credentials_secret)
+    source = LiveChatClient(
+        credentials.livechat_account_id,
+        credentials.livechat_token.get_secret_value(),
+        str(credentials.livechat_api_url),
+    )
+    marketo, _ = marketo_client(
+        credentials, env, env.state_table, lambda: time.monotonic() + 60.0, environ=variables
+    )
+    breaker = DynamoDBBreaker(
+        env.state_table,
+        "marketo",
+        threshold=env.breaker_failure_threshold,
+        cooldown_s=env.breaker_cooldown_seconds,
+    )
+    # erasure requests stay with the hourly run; the backfill writes and stages only
+    whole = replace(
+        whole_sync(env),
+        erasures=None,
+        bulk=bulk_route(load(BulkStagingEnv, variables), env.state_table, variables),
+    )
+    try:
+        report = backfill(
+            source=source,
+            state=StateStore(env.state_table),
+            queue=SqsQueue(env.sync_queue_url),
+            destination=GuardedWriter(
+                marketo, Guard(breaker), lookup_size=env.marketo_records_per_call
+            ),
+            settings=fetch_settings(env),
+            since=args.since,
+            window=window,
+            retention_days=retention,
+            whole=whole,
+            stats=DailyStats(env.state_table, zone=env.marketo_quota_timezone),
+            say=lambda line: print(f"  {line}", flush=True),
+        )
+    except OutOfReach as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        source.close()
+        marketo.close()
+    print(report.line(), flush=True)
+    return EXIT_OK if report.done else EXIT_FAILED
 
 
 def _stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:

@@ -150,12 +150,98 @@ class UploadEnv(CommonEnv, MarketoLimits, BreakerEnv):
     upload_max_attempts: int = Field(default=4, ge=1, le=20)
 
 
+class WebhookEnv(CommonEnv):
+    # the priority lane's queue: the visitors of webhooks, served before hourly work
+    priority_queue_url: str = Field(min_length=1)
+
+
+class HealthEnv(CommonEnv, MarketoLimits):
+    sync_queue_url: str = Field(min_length=1)
+    dead_letter_queue_url: str = Field(min_length=1)
+    priority_queue_url: str | None = None
+    # older than this, the last successful hourly run makes leadsync unhealthy
+    health_max_run_age_minutes: int = Field(default=120, ge=1)
+
+
 class DigestEnv(CommonEnv, MarketoLimits):
     # MarketoLimits: the daily cap and quota, and the time zone of the day the totals count
     dead_letter_queue_url: str = Field(min_length=1)
     admin_email: Annotated[list[str], BeforeValidator(_addresses)]
     sender_email: Annotated[str, BeforeValidator(_address)]
     digest_send_all_clear: bool = False
+    # bulk imports still waiting at Marketo after this are reported as stuck
+    bulk_stuck_after_minutes: int = Field(default=60, ge=1)
+
+
+def _seconds(value: object) -> list[int]:
+    """A comma-separated list of whole seconds ("5,10,20,30")."""
+    parts = _names(value)
+    if not parts:
+        raise ValueError("needs at least one number of seconds")
+    try:
+        return [int(part) for part in parts]
+    except ValueError:
+        raise ValueError("must be whole seconds separated by commas") from None
+
+
+class BulkStagingEnv(_Env):
+    """Where the fetch (and `leadsync backfill`) stage bulk imports, and when they choose
+    to. Without a bulk queue and bucket every record takes the REST path."""
+
+    bulk_queue_url: str | None = None
+    bulk_bucket: str | None = None
+    # records an import can carry from which a run takes the bulk path; 0: never
+    bulk_threshold_records: int = Field(default=10_000, ge=0)
+    # an import file's size limit (Marketo takes less than 10 MB)
+    bulk_max_file_bytes: int = Field(default=10_420_224, ge=1024, le=10_485_759)
+
+    @field_validator("bulk_queue_url", "bulk_bucket", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def bulk_enabled(self) -> bool:
+        return bool(self.bulk_queue_url and self.bulk_bucket and self.bulk_threshold_records)
+
+
+class BulkEnv(CommonEnv, MarketoLimits):
+    bulk_queue_url: str = Field(min_length=1)
+    bulk_bucket: str = Field(min_length=1)
+    # a job given up on at Marketo sends its records here (the REST path)
+    sync_queue_url: str = Field(min_length=1)
+    bulk_running_slots: int = Field(default=2, ge=1, le=10)
+    bulk_queued_slots: int = Field(default=10, ge=1, le=10)
+    bulk_poll_delays_seconds: Annotated[list[int], BeforeValidator(_seconds)] = Field(
+        default_factory=lambda: [5, 10, 20, 30]
+    )
+    bulk_stuck_after_minutes: int = Field(default=60, ge=1)
+    bulk_give_up_after_hours: int = Field(default=24, ge=1, le=24 * 7)
+    bulk_max_submissions: int = Field(default=3, ge=1, le=10)
+    bulk_warnings_are_failures: bool = False
+
+    @field_validator("bulk_poll_delays_seconds")
+    @classmethod
+    def _delays(cls, value: list[int]) -> list[int]:
+        if any(not 0 <= delay <= 900 for delay in value):
+            raise ValueError("each delay must be 0 to 900 seconds (SQS's longest delay)")
+        return value
+
+    @model_validator(mode="after")
+    def _slots(self) -> Self:
+        if self.bulk_running_slots > self.bulk_queued_slots:
+            raise ValueError("BULK_RUNNING_SLOTS must not exceed BULK_QUEUED_SLOTS")
+        if self.bulk_give_up_after_hours * 60 <= self.bulk_stuck_after_minutes:
+            raise ValueError("BULK_GIVE_UP_AFTER_HOURS must come after BULK_STUCK_AFTER_MINUTES")
+        return self
+
+
+class BackfillEnv(_Env):
+    """`leadsync backfill`: how far back LiveChat still keeps archives (2 months on its
+    Starter plan, longer on others), and the span read per window."""
+
+    livechat_archive_retention_days: int = Field(default=60, ge=1)
+    backfill_window_hours: int = Field(default=24, ge=1, le=24 * 7)
 
 
 EnvT = TypeVar("EnvT", bound=_Env)

@@ -24,6 +24,7 @@ from leadsync.adapters.dead_letters import (
     LAST_FAILURE_AT,
     DeadLetter,
 )
+from leadsync.bulk.report import JobLine
 from leadsync.clock import as_utc, parse_iso
 from leadsync.failures import ErrorEntry
 from leadsync.limiter.readout import BudgetReadout
@@ -127,10 +128,11 @@ class Digest:
     dead_letters: int
     groups: Sequence[DigestGroup] = ()
     dead_letter_groups: Sequence[DeadLetterGroup] = ()
+    bulk_jobs: int = 0  # bulk imports stuck at Marketo or ended without their records
 
     @property
     def all_clear(self) -> bool:
-        return self.errors == 0 and self.dead_letters == 0
+        return self.errors == 0 and self.dead_letters == 0 and self.bulk_jobs == 0
 
 
 # Grouping ---------------------------------------------------------------------------------
@@ -274,8 +276,10 @@ def render(
     until: datetime,
     totals: Totals | None = None,
     max_examples: int = MAX_EXAMPLES,
+    bulk_jobs: Sequence[JobLine] = (),
 ) -> Digest:
-    """`dead_letters`: those read from the queue; `depth`: how many it holds (at least)."""
+    """`dead_letters`: those read from the queue; `depth`: how many it holds (at least);
+    `bulk_jobs`: bulk imports stuck, failed or given up on."""
     groups = group_errors(entries, max_examples)
     letter_groups = group_dead_letters(dead_letters, since=since, max_examples=max_examples)
     read = sum(group.count for group in letter_groups)
@@ -285,6 +289,11 @@ def render(
         subject = f"leadsync digest: {errors} new error(s), {waiting} dead letter(s)"
     else:
         subject = "leadsync digest: all clear"
+    if bulk_jobs:
+        subject = (
+            f"leadsync digest: {errors} new error(s), {waiting} dead letter(s), "
+            f"{len(bulk_jobs)} bulk import(s) to look at"
+        )
     view = _View(
         period=f"{_when(since) if since else 'the beginning of retention'} to {_when(until)}",
         groups=groups[:MAX_GROUPS],
@@ -294,6 +303,7 @@ def render(
         letters_read=read,
         letters_waiting=waiting,
         totals=totals,
+        bulk_lines=[_clean(line.describe(), _BULK_LINE_LENGTH) for line in bulk_jobs],
     )
     return Digest(
         subject=subject,
@@ -303,6 +313,7 @@ def render(
         dead_letters=waiting,
         groups=groups,
         dead_letter_groups=letter_groups,
+        bulk_jobs=len(bulk_jobs),
     )
 
 
@@ -316,6 +327,7 @@ class _View:
     letters_read: int
     letters_waiting: int
     totals: Totals | None
+    bulk_lines: Sequence[str] = ()
 
     def rows(self) -> list[tuple[str, str, int]]:
         """(where, cause, count) of the summary table."""
@@ -374,6 +386,14 @@ class _View:
         return line
 
 
+_BULK_TITLE = "Bulk imports to look at"
+_BULK_NOTE = (
+    "A stuck import keeps its records staged and is polled until it finishes or is given"
+    " up on (its records then take the REST path); a failed one's records are in the error"
+    " store, replayable."
+)
+_BULK_LINE_LENGTH = 400
+
 _FOOTER = (
     "Full records, needed to replay, are kept in the state table's error store, and dead"
     " letters stay in the DeadLetterQueue. After a fix, `leadsync replay --stack <stack>`"
@@ -411,6 +431,10 @@ def _text(view: _View) -> str:
         budget = view.budget_line()
         if budget:
             lines += ["", budget]
+    if view.bulk_lines:
+        lines += ["", _BULK_TITLE.upper()]
+        lines += [f"  - {line}" for line in view.bulk_lines]
+        lines.append(f"  {_BULK_NOTE}")
     if view.groups or view.letter_groups:
         lines += ["", "EXAMPLES"]
     for group in view.groups:
@@ -489,6 +513,10 @@ def _html(view: _View) -> str:
         budget = view.budget_line()
         if budget:
             parts.append(f"<p>{_h(budget)}</p>")
+    if view.bulk_lines:
+        parts.append(f'<h2 style="{_H2}">{_h(_BULK_TITLE)}</h2>')
+        parts.append(_examples(view.bulk_lines))
+        parts.append(f"<p>{_h(_BULK_NOTE)}</p>")
     if view.groups or view.letter_groups:
         parts.append(f'<h2 style="{_H2}">Examples</h2>')
     for group in view.groups:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from leadsync.adapters.dead_letters import DeadLetter
+from leadsync.bulk.report import JobReader, read_attention
 from leadsync.clock import Clock, as_utc, utc_now
 from leadsync.digest import DayTotals, Totals, render
 from leadsync.limiter.readout import BudgetReadout
@@ -47,6 +48,7 @@ class DigestSummary(BaseModel):
     errors: int
     dead_letters: int
     sent: bool
+    bulk_jobs: int = 0
     message_id: str | None = None
 
 
@@ -62,6 +64,8 @@ def run(
     zone: str = "America/Chicago",
     send_all_clear: bool = False,
     now: Clock = utc_now,
+    bulk: JobReader | None = None,
+    bulk_stuck_after: timedelta = timedelta(minutes=60),
 ) -> DigestSummary:
     logger = get_logger()
     until = now()
@@ -73,7 +77,20 @@ def run(
     if stats is not None or budget is not None:
         days = [] if stats is None else day_totals(stats, since, until, zone)
         totals = Totals(zone=zone, days=days, budget=budget.read() if budget else None)
-    digest = render(entries, letters, depth=depth, since=since, until=until, totals=totals)
+    bulk_jobs = (
+        read_attention(bulk, now=until, stuck_after=bulk_stuck_after, since=since)
+        if bulk is not None
+        else []
+    )
+    digest = render(
+        entries,
+        letters,
+        depth=depth,
+        since=since,
+        until=until,
+        totals=totals,
+        bulk_jobs=bulk_jobs,
+    )
     message_id: str | None = None
     if digest.all_clear and not send_all_clear:
         logger.info("nothing to report; no e-mail sent")
@@ -85,6 +102,7 @@ def run(
         until=until,
         errors=digest.errors,
         dead_letters=digest.dead_letters,
+        bulk_jobs=digest.bulk_jobs,
         sent=message_id is not None,
         message_id=message_id,
     )

@@ -12,11 +12,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from leadsync.batching import BatchLimits, new_correlation_id, plan_batches, write_kind
+from leadsync.bulk.choice import BulkRoute, Routed
 from leadsync.clock import Clock, iso_utc, utc_now
 from leadsync.email_changes import (
     detect_changes,
@@ -96,6 +97,8 @@ class WholeSync:
     identities: IdentityMemory | None = None
     erasures: ErasureInbox | None = None
     erasure_markers: ErasureMarkers = field(default_factory=ErasureMarkers)
+    # the bulk-import path for large runs; off when left out (every write by REST)
+    bulk: BulkRoute | None = None
 
 
 class FetchSummary(BaseModel):
@@ -123,6 +126,13 @@ class FetchSummary(BaseModel):
     email_changes: int = 0
     possible_duplicates: int = 0
     mark_advanced: bool = False
+    # the path the writes took, and what each would have cost in write calls
+    path: str = "rest"
+    path_reason: str = ""
+    rest_write_calls: int = 0
+    bulk_write_calls: int = 0
+    bulk_jobs: int = 0
+    bulk_records: int = 0
 
 
 def fetch_window(
@@ -265,6 +275,10 @@ def _run(
     # each message one kind of write, so one Marketo call: creates (with the updates that
     # may go with them), then updates by id
     combine = settings.combine_writes
+    # a large run's writes that an import can carry are staged as bulk jobs instead
+    routed = whole.bulk.route(records, now=started, combine=combine) if whole.bulk else None
+    if routed is not None:
+        records = routed.rest
     ordered = sorted(records, key=lambda record: write_kind(record, combine) == "update")
     plan = plan_batches(ordered, settings.limits, created_at=started, combine=combine)
     errors = [from_rejection(r, at=started, correlation_id=run_id) for r in mapped.rejections]
@@ -280,6 +294,17 @@ def _run(
     ]
     state.record_errors(errors)
     messages = queue.send_batches([*plan.batches, *list_messages, *delete_messages])
+    for batch in plan.batches:
+        # where each chat went: its correlation id follows it to the lead and the digest
+        logger.info(
+            "batch queued",
+            extra={
+                "run_id": run_id,
+                "correlation_id": batch.correlation_id,
+                "records": len(batch.records),
+                "chat_ids": [chat for record in batch.records for chat in record.chat_ids],
+            },
+        )
     if whole.erasures is not None:
         whole.erasures.confirm()  # their deletes are queued
     if deletes.erasures:
@@ -323,6 +348,7 @@ def _run(
         email_changes=len(changes),
         possible_duplicates=sum(len(d.possible_duplicates) for d in decisions),
         mark_advanced=advanced,
+        **(_routed_summary(routed) if routed is not None else {}),
     )
     if stats is not None:
         stats.add(
@@ -348,3 +374,15 @@ def _run(
         },
     )
     return summary
+
+
+def _routed_summary(routed: Routed) -> dict[str, Any]:
+    staged = routed.staged
+    return {
+        "path": routed.choice.path.value,
+        "path_reason": routed.choice.reason,
+        "rest_write_calls": routed.choice.rest_calls,
+        "bulk_write_calls": routed.choice.bulk_calls,
+        "bulk_jobs": len(staged.jobs) if staged is not None else 0,
+        "bulk_records": staged.records if staged is not None else 0,
+    }

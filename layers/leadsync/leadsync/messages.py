@@ -145,6 +145,9 @@ class SyncBatch(BaseModel):
     delete: DeleteOperation | None = None
     # set when the work waits for the destination's budget (the daily quota resets later)
     not_before: AwareDatetime | None = None
+    # decide every record against a fresh lookup before writing (a webhook's visitor, which
+    # nothing has looked up yet)
+    lookup_first: bool = False
     deferrals: NonNegativeInt = 0
     # deliveries that failed for a retryable cause; at the limit the batch is dead-lettered
     attempts: NonNegativeInt = 0

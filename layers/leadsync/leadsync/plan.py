@@ -139,6 +139,8 @@ def make_plan(
         whole,
         identities=_ReadOnlyIdentities(whole.identities) if whole.identities else None,
         erasures=_Unconfirmed(whole.erasures) if whole.erasures else None,
+        # the bulk path is chosen and priced, nothing staged
+        bulk=replace(whole.bulk, dry=True) if whole.bulk else None,
     )
     summary = run(
         source=source,
@@ -197,6 +199,15 @@ def describe(plan: Plan, *, quota_left: int | None = None) -> list[str]:
         f"createOnly {cost.create}, updateOnly {cost.update}, list add {cost.list_add}, "
         f"list remove {cost.list_remove}, delete {cost.delete}; the run adds {run_calls}"
     )
+    if s.path_reason:
+        lines.append(
+            f"path: {s.path} ({s.path_reason}); record writes by REST {s.rest_write_calls} "
+            f"call(s), by bulk import {s.bulk_write_calls} call(s)"
+        )
+        if s.path == "bulk":
+            # the imports replace the REST writes counted above
+            run_calls += s.bulk_write_calls - (cost.create + cost.update + cost.write)
+            lines.append(f"the run adds {run_calls} call(s) by the bulk path")
     if quota_left is not None:
         lines.append(f"daily budget left after the run: {max(0, quota_left - run_calls)}")
     lines.append(

@@ -69,6 +69,21 @@ class LeadWriter(LeadLookup, Protocol):
     def delete(self, ids: Sequence[int]) -> list[RecordResult]: ...
 
 
+class Written(Protocol):
+    """What was last written to one lead, and when."""
+
+    @property
+    def at(self) -> datetime: ...
+
+    def holds(self, name: str, value: Any) -> bool: ...
+
+
+class WriteLedger(Protocol):
+    def written(self, emails: Iterable[str]) -> Mapping[str, Written]: ...
+
+    def record(self, writes: Mapping[str, Mapping[str, Any]]) -> int: ...
+
+
 class LeadDirectory(Protocol):
     """Lead ids of the leads a run creates, for the list operations that wait for them, and
     the static lists leadsync put leads in."""

@@ -25,6 +25,8 @@ class Credentials(BaseModel):
     marketo_client_secret: SecretStr
     marketo_rest_url: HttpUrl
     marketo_identity_url: HttpUrl
+    # the secret_key LiveChat's webhooks carry (set when the webhook is registered)
+    livechat_webhook_secret: SecretStr | None = None
 
 
 def parse_credentials(value: object) -> Credentials:

@@ -35,6 +35,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ from leadsync.ports import (
     LeadDirectory,
     LeadWriter,
     StatsSink,
+    WriteLedger,
 )
 from leadsync.resilience import CircuitOpen, GaveUp
 
@@ -108,6 +110,8 @@ class UploadPorts:
     dead_letters: DeadLetterSink | None = None
     # lead ids of the run's creates, for its list operations, and the lists leads are in
     leads: LeadDirectory | None = None
+    # what was written to each lead lately, by any path: never written twice
+    ledger: WriteLedger | None = None
 
 
 class UploadResult(BaseModel):
@@ -131,6 +135,17 @@ class UploadResult(BaseModel):
     leads_deleted: int = 0
     # written, but the lead had appeared or gone since the lookup (see `_Run.raced`)
     raced: int = 0
+    # left out: another path wrote the same values since this batch was decided
+    written_elsewhere: int = 0
+
+
+def peek_correlation_id(body: str | bytes) -> str | None:
+    """The body's correlation id, if it has a usable one (for the logs, before parsing)."""
+    try:
+        value = json.loads(body).get("correlation_id")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return value[:128] if isinstance(value, str) and value else None
 
 
 def parse_batch(body: str | bytes) -> SyncBatch:
@@ -167,10 +182,14 @@ class _Run:
     # lead ids of announced creates, and announced creates refused for good
     announced: dict[str, int] = field(default_factory=dict)
     announce_failed: list[str] = field(default_factory=list)
+    # e-mail → the values written to its lead by this run, for the write ledger
+    written: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def settle(self, index: int, outcome: str) -> None:
-        self.open.pop(index, None)
+        record = self.open.pop(index, None)
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
+        if record is not None and outcome in ("created", "updated"):
+            self.written[record.email] = dict(record.fields)
 
     def fail(self, index: int, result: RecordResult, request: str) -> None:
         record = self.open[index]
@@ -302,9 +321,11 @@ def process(
             _delete(run, batch.delete)
         else:
             looked = started - batch.created_at
-            if redelivered or batch.attempts or batch.failures:
+            if redelivered or batch.attempts or batch.failures or batch.lookup_first:
                 _recheck(run)
                 looked = timedelta(0)
+            if ports.ledger is not None:
+                _leave_out_written(run, ports.ledger, started - looked)
             window = settings.combine_window
             _write(run, holder, combine=window > timedelta(0) and looked <= window)
     except (BudgetExhausted, MarketoRateLimited) as exc:
@@ -346,6 +367,7 @@ def process(
         list_removed=run.counts.get("list_removed", 0),
         leads_deleted=run.counts.get("leads_deleted", 0),
         raced=run.counts.get("raced", 0),
+        written_elsewhere=run.counts.get("written_elsewhere", 0),
     )
     if ports.stats is not None:
         ports.stats.add(
@@ -363,6 +385,7 @@ def process(
                 "list_removed": result.list_removed,
                 "leads_deleted": result.leads_deleted,
                 "writes_raced": result.raced,
+                "written_elsewhere": result.written_elsewhere,
             }
         )
     return result
@@ -392,6 +415,27 @@ def _recheck(run: _Run) -> None:
         )
         sole = len(found.get(record.email, [])) == 1
         run.open[i] = update.model_copy(update={"by_email": sole and keeps_email(update)})
+
+
+def _leave_out_written(run: _Run, ledger: WriteLedger, decided_at: datetime) -> None:
+    """Leave out what another path (a webhook, another run) wrote to the lead since these
+    records were decided: the same change is never written twice."""
+    if not run.open:
+        return
+    recent = ledger.written([record.email for record in run.open.values()])
+    for i in list(run.open):
+        record = run.open[i]
+        written = recent.get(record.email)
+        if written is None or written.at < decided_at:
+            continue
+        left = {k: v for k, v in record.fields.items() if not written.holds(k, v)}
+        if not left:
+            run.settle(i, "unchanged")
+            run.counts["written_elsewhere"] = run.counts.get("written_elsewhere", 0) + 1
+        elif record.action == "update" and (set(left) - {"email"}):
+            # the lead's key stays in a write by e-mail
+            keep = {**left, "email": record.fields["email"]} if "email" in record.fields else left
+            run.open[i] = record.model_copy(update={"fields": keep})
 
 
 def _retry_delay(run: _Run) -> int:
@@ -637,6 +681,14 @@ def _defer(run: _Run, wait: tuple[int, str, datetime | None] | None) -> tuple[in
 def _keep(run: _Run) -> None:
     """What the run learnt: announced lead ids first, then the error entries."""
     try:
+        if run.ports.ledger is not None and run.written:
+            try:
+                run.ports.ledger.record(run.written)
+            except DependencyError:  # a later write of the same change will only look again
+                get_logger().warning(
+                    "write ledger not updated",
+                    extra={"correlation_id": run.batch.correlation_id, "leads": len(run.written)},
+                )
         leads = run.ports.leads
         if leads is not None:
             if run.announced:

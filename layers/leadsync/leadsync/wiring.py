@@ -13,14 +13,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from leadsync.config import FetchEnv, MarketoLimits
-from leadsync.limiter.config import LimiterConfig
+from leadsync.config import BulkEnv, BulkStagingEnv, FetchEnv, MarketoLimits
+from leadsync.limiter.config import lane_config
 from leadsync.limiter.dynamodb import DynamoDBLimiter
 from leadsync.marketo.client import MarketoClient
 from leadsync.marketo.config import MarketoClientConfig, MarketoEndpoints
 from leadsync.secrets import Credentials
 
 if TYPE_CHECKING:
+    from leadsync.bulk.choice import BulkRoute
+    from leadsync.bulk.schedule import BulkSettings
     from leadsync.fetch import FetchSettings, WholeSync
 
 
@@ -68,7 +70,8 @@ def marketo_client(
     deadline: Callable[[], float],
     environ: Mapping[str, str] | None = None,
 ) -> tuple[MarketoClient, DynamoDBLimiter]:
-    limiter = DynamoDBLimiter(state_table, LimiterConfig.from_env(environ or os.environ))
+    config, name = lane_config(environ or os.environ)
+    limiter = DynamoDBLimiter(state_table, config, name=name)
     client = MarketoClient(
         MarketoEndpoints(str(credentials.marketo_rest_url), str(credentials.marketo_identity_url)),
         credentials.marketo_client_id,
@@ -129,4 +132,58 @@ def whole_sync(env: FetchEnv, *, erasure_visibility_s: int = 1000) -> WholeSync:
         identities=IdentityStore(env.state_table),
         erasures=inbox,
         erasure_markers=ErasureMarkers.of(env.erasure_session_field, env.erasure_tags),
+    )
+
+
+def bulk_settings(env: BulkEnv, staging: BulkStagingEnv | None = None) -> BulkSettings:
+    """The bulk path's settings from the bulk function's environment (and the staging
+    side's file limit, when given)."""
+    from leadsync.bulk.schedule import BulkSettings
+
+    return BulkSettings(
+        max_file_bytes=(staging or BulkStagingEnv()).bulk_max_file_bytes,
+        running_slots=env.bulk_running_slots,
+        queued_slots=env.bulk_queued_slots,
+        poll_delays=tuple(env.bulk_poll_delays_seconds),
+        stuck_after=timedelta(minutes=env.bulk_stuck_after_minutes),
+        give_up_after=timedelta(hours=env.bulk_give_up_after_hours),
+        max_submissions=env.bulk_max_submissions,
+        warnings_are_failures=env.bulk_warnings_are_failures,
+    )
+
+
+def staging_settings(staging: BulkStagingEnv) -> BulkSettings:
+    """What staging needs of the settings: the file limit (the rest is the bulk
+    function's)."""
+    from leadsync.bulk.schedule import BulkSettings
+
+    return BulkSettings(max_file_bytes=staging.bulk_max_file_bytes)
+
+
+def bulk_route(
+    staging: BulkStagingEnv,
+    state_table: str,
+    environ: Mapping[str, str] | None = None,
+    *,
+    dry: bool = False,
+) -> BulkRoute | None:
+    """The fetch's bulk path as configured (None when off): staged files in the bucket,
+    jobs in the state table, submit messages on the bulk queue; the day's budget left is
+    the limiter's own readout."""
+    if not staging.bulk_enabled:
+        return None
+    from leadsync.adapters.bulk import DynamoDBJobStore, S3StagedFiles, SqsBulkSender
+    from leadsync.bulk.choice import BulkRoute
+    from leadsync.limiter.readout import LanesReadout
+
+    bucket, queue = staging.bulk_bucket or "", staging.bulk_queue_url or ""
+    readout = LanesReadout(state_table, environ if environ is not None else os.environ)
+    return BulkRoute(
+        files=S3StagedFiles(bucket),
+        jobs=DynamoDBJobStore(state_table),
+        queue=SqsBulkSender(queue),
+        settings=staging_settings(staging),
+        threshold=staging.bulk_threshold_records,
+        quota_left=lambda: readout.read().left,
+        dry=dry,
     )

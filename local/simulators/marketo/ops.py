@@ -84,6 +84,9 @@ def _leads(sim: MarketoSimulator, req: Request) -> dict[str, Any]:
             raise ValueError('POST /_sim/leads takes a list of leads or {"leads": [...]}')
         return {"ids": sim.seed_leads(leads)}
     leads = sim.leads()
+    emails = {email.strip().lower() for email in req.params("email") if email.strip()}
+    if emails:
+        leads = [lead for lead in leads if str(lead.get("email") or "").lower() in emails]
     return {"count": len(leads), "leads": leads}
 
 

@@ -12,6 +12,7 @@ from leadsync.errors import DependencyError, LeadsyncError, RateLimited
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sqs import SQSClient
 
@@ -53,9 +54,16 @@ def sesv2() -> SESV2Client:
     return boto3.client("sesv2", config=_config())
 
 
+@cache
+def s3() -> S3Client:
+    import boto3
+
+    return boto3.client("s3", config=_config())
+
+
 def reset_clients() -> None:
     """Forget the cached clients (tests that move the endpoint or the credentials)."""
-    for factory in (dynamodb, sqs, sesv2):
+    for factory in (dynamodb, sqs, sesv2, s3):
         factory.cache_clear()
 
 

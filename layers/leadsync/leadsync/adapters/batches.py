@@ -67,6 +67,7 @@ def get_all(
     *,
     attempts: int,
     sleep: Callable[[float], None],
+    names: Mapping[str, str] | None = None,
 ) -> list[dict[str, AttributeValueTypeDef]]:
     """Every item of `keys` that exists (strongly consistent, 100 keys a request); what
     DynamoDB leaves unprocessed is asked again with a growing pause, `attempts` times at most."""
@@ -77,6 +78,8 @@ def get_all(
             "ConsistentRead": True,
             "ProjectionExpression": projection,
         }
+        if names:
+            pending["ExpressionAttributeNames"] = dict(names)
         for attempt in range(attempts):
             if attempt:
                 sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))

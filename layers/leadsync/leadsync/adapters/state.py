@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -70,10 +70,12 @@ class StateStore:
         client: DynamoDBClient | None = None,
         *,
         clock: Clock = utc_now,
+        on_errors: Callable[[Sequence[ErrorEntry]], None] | None = None,
     ) -> None:
         self._table = table_name
         self._client = client or aws.dynamodb()
         self._clock = clock
+        self._on_errors = on_errors  # told of what `record_errors` stored (metrics)
 
     # High-water marks --------------------------------------------------------------------
 
@@ -156,11 +158,15 @@ class StateStore:
         return sk
 
     def record_errors(self, entries: Iterable[ErrorEntry]) -> int:
-        count = 0
-        for entry in entries:
-            self.record_error(entry)
-            count += 1
-        return count
+        stored: list[ErrorEntry] = []
+        try:
+            for entry in entries:
+                self.record_error(entry)
+                stored.append(entry)
+        finally:
+            if self._on_errors is not None and stored:
+                self._on_errors(stored)
+        return len(stored)
 
     def mark_replayed(self, key: str, at: datetime | None = None) -> bool:
         """Stamp the entry `key` ("<pk>|<sk>") as re-driven; False when it was already."""

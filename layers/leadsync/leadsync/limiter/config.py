@@ -8,7 +8,7 @@ configuration; see `refill_milli_per_window` for the proof.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -147,3 +147,94 @@ _MINIMUMS = {
     "increase_milli": 0,
     "usage_sync_seconds": 1,
 }
+
+
+# The priority lane (webhooks): a slice of the rate, of the calls in flight and of the daily
+# cap reserved for it. It has a limiter item of its own, and the normal lane (hourly sync,
+# bulk, replay) gets what is left, so neither can ever take the other's share.
+_RESERVE_ENV = {
+    "PRIORITY_CALLS_PER_WINDOW": "calls_per_window",
+    "PRIORITY_MAX_IN_FLIGHT": "max_in_flight",
+    "PRIORITY_DAILY_CAP": "daily_cap",
+}
+NORMAL, PRIORITY = "normal", "priority"
+LANES = (NORMAL, PRIORITY)
+
+
+@dataclass(frozen=True)
+class Reserve:
+    """What the priority lane keeps for itself; all zero: no priority lane."""
+
+    calls_per_window: int = 0
+    max_in_flight: int = 0
+    daily_cap: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.calls_per_window or self.max_in_flight or self.daily_cap)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Reserve:
+        values: dict[str, int] = {}
+        for variable, name in _RESERVE_ENV.items():
+            raw = environ.get(variable, "").strip()
+            if raw:
+                try:
+                    values[name] = int(raw)
+                except ValueError:
+                    raise ConfigurationError(f"{variable}: not an integer: {raw!r}") from None
+        return cls(**values)
+
+
+def split(config: LimiterConfig, reserve: Reserve) -> dict[str, LimiterConfig]:
+    """The two lanes' limits: the priority lane gets `reserve`, the normal lane the rest.
+
+    Each lane's limiter keeps its own within its own share, so together they keep within
+    `config`: in any window at most C_normal + C_priority = C calls, and so on."""
+    if reserve.empty:
+        return {NORMAL: config}
+    problems = [
+        f"the priority reserve of {name} must lie between 1 and {total - 1}"
+        for name, part, total in (
+            ("calls_per_window", reserve.calls_per_window, config.calls_per_window),
+            ("max_in_flight", reserve.max_in_flight, config.max_in_flight),
+            ("daily_cap", reserve.daily_cap, config.daily_cap),
+        )
+        if not 1 <= part < total
+    ]
+    if problems:
+        raise ConfigurationError("LimiterConfig: " + "; ".join(problems))
+    normal_calls = config.calls_per_window - reserve.calls_per_window
+    return {
+        NORMAL: replace(
+            config,
+            calls_per_window=normal_calls,
+            max_in_flight=config.max_in_flight - reserve.max_in_flight,
+            daily_cap=config.daily_cap - reserve.daily_cap,
+            burst=min(config.burst, normal_calls),
+        ),
+        PRIORITY: replace(
+            config,
+            calls_per_window=reserve.calls_per_window,
+            max_in_flight=reserve.max_in_flight,
+            daily_cap=reserve.daily_cap,
+            burst=min(config.burst, reserve.calls_per_window),
+        ),
+    }
+
+
+def limiter_name(lane: str, base: str = "marketo") -> str:
+    """The limiter item of a lane: the normal lane keeps the plain name."""
+    return base if lane == NORMAL else f"{base}-{lane}"
+
+
+def lane_config(environ: Mapping[str, str]) -> tuple[LimiterConfig, str]:
+    """(limits, limiter name) of the lane this function writes in (LIMITER_LANE, default
+    normal). With no priority reserve configured, every lane is the normal one."""
+    lane = environ.get("LIMITER_LANE", "").strip() or NORMAL
+    if lane not in LANES:
+        raise ConfigurationError(f"LIMITER_LANE: one of {', '.join(LANES)}, not {lane!r}")
+    lanes = split(LimiterConfig.from_env(environ), Reserve.from_env(environ))
+    if lane not in lanes:
+        lane = NORMAL
+    return lanes[lane], limiter_name(lane)

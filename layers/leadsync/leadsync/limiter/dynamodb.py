@@ -36,6 +36,7 @@ from leadsync.limiter.item import (
     usage_update,
 )
 from leadsync.limiter.pacing import OWNER_SEPARATOR, Pacer
+from leadsync.limiter.readout import BudgetReadout, budget_today
 from leadsync.limiter.state import Decision, LimiterState, Reason
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class DynamoDBLimiter:
         self._client = client
         self._table = table_name
         self._key = key(name)
+        self.name = name
         self.config = config
         self._clock = clock
         self._monotonic = monotonic
@@ -186,6 +188,14 @@ class DynamoDBLimiter:
         with self._lock:
             self._refresh(self._now_ms())
             return self._cached()
+
+    def budget_seen(self) -> BudgetReadout | None:
+        """Today's budget as this copy last saw it, without a read (metrics after an
+        invocation); None before it saw the item at all."""
+        with self._lock:
+            if self._state is None:
+                return None
+            return budget_today(self._state, self._now_ms(), self.config)
 
     # DynamoDB -------------------------------------------------------------------------------
 

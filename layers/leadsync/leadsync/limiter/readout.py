@@ -7,6 +7,7 @@ last read it from stats/usage.json plus what leadsync used since.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.state import translate_error
 from leadsync.clock import Clock, utc_now
-from leadsync.limiter.config import LimiterConfig
+from leadsync.limiter.config import LimiterConfig, Reserve, limiter_name, split
 from leadsync.limiter.daily import current_day, remaining_today, used_on
 from leadsync.limiter.item import decode, key
 from leadsync.limiter.state import LimiterState, Reason
@@ -84,3 +85,43 @@ class LimiterReadout:
             raise translate_error(exc, "GetItem") from exc
         now_ms = int(self._clock().timestamp() * 1000)
         return budget_today(decode(answer.get("Item")), now_ms, self._config)
+
+
+def combined(readouts: list[BudgetReadout]) -> BudgetReadout:
+    """The lanes' budgets as one: what leadsync used, may use and has left today."""
+    first = readouts[0]
+    if len(readouts) == 1:
+        return first
+    known = [r.instance_used for r in readouts if r.instance_used is not None]
+    return BudgetReadout(
+        day=first.day,
+        zone=first.zone,
+        used=sum(r.used for r in readouts),
+        cap=sum(r.cap for r in readouts),
+        quota=first.quota,
+        instance_used=max(known) if known else None,
+        left=sum(r.left for r in readouts),
+        instance_binds=any(r.instance_binds for r in readouts),
+        quota_exhausted=any(r.quota_exhausted for r in readouts),
+    )
+
+
+class LanesReadout:
+    """Every lane's budget (the normal lane and, when reserved, the priority lane), as one."""
+
+    def __init__(
+        self,
+        table_name: str,
+        environ: Mapping[str, str],
+        client: DynamoDBClient | None = None,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
+        lanes = split(LimiterConfig.from_env(environ), Reserve.from_env(environ))
+        self._readouts = [
+            LimiterReadout(table_name, config, client, name=limiter_name(lane), clock=clock)
+            for lane, config in lanes.items()
+        ]
+
+    def read(self) -> BudgetReadout:
+        return combined([readout.read() for readout in self._readouts])

@@ -188,6 +188,12 @@ class MarketoClient:
             Call(kind, "POST", f"{path}?_method=GET", body, FORM, read_timeout)
         )
 
+    def check_token(self) -> None:
+        """Ask Marketo's identity service for a new token (no quota, no permit): raises
+        when the credentials are refused or Marketo is out of reach."""
+        self._tokens.invalidate()
+        self._tokens.token()
+
     # -- lead writes ----------------------------------------------------------------------
     def create_only(
         self, records: Sequence[Mapping[str, Any]], lookup_field: str = "email"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -49,6 +49,15 @@ class LiveChatClient:
 
     def close(self) -> None:
         self._session.close()
+
+    def check(self, now: datetime) -> None:
+        """One small list_archives request (the last minute, one chat): raises SourceError
+        (or RateLimited) when LiveChat is out of reach or refuses the token."""
+        body = {
+            "filters": {"from": filter_time(now - timedelta(minutes=1)), "to": filter_time(now)},
+            "limit": 1,
+        }
+        self._call("list_archives", body)
 
     def list_archives(self, since: datetime, until: datetime) -> Iterator[Chat]:
         """Every archive entry (one per thread) created in [since, until], oldest first."""

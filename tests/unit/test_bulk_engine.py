@@ -1,0 +1,436 @@
+"""One bulk job through submit, polls and read-back, with fakes for every port; time moved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from leadsync.batching import BatchLimits
+from leadsync.bulk.choice import stage
+from leadsync.bulk.csvfile import render
+from leadsync.bulk.engine import BulkPorts, StepResult, process
+from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile
+from leadsync.bulk.schedule import BulkSettings
+from leadsync.failures import ErrorEntry
+from leadsync.marketo.errors import MarketoBulkBusy, MarketoNoAnswer
+from leadsync.marketo.models import ImportJob
+from leadsync.messages import SyncBatch, SyncRecord
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+LIMITS = BatchLimits(max_records=300, max_body_bytes=200_000)
+
+
+@dataclass
+class Jobs:
+    items: dict[str, BulkJob] = field(default_factory=dict)
+    fail_next_replace: bool = False
+
+    def create(self, job: BulkJob) -> bool:
+        if job.job_id in self.items:
+            return False
+        self.items[job.job_id] = job
+        return True
+
+    def get(self, job_id: str) -> BulkJob | None:
+        return self.items.get(job_id)
+
+    def replace(self, old: BulkJob, new: BulkJob) -> bool:
+        stored = self.items.get(old.job_id)
+        if self.fail_next_replace or stored is None or stored.version != old.version:
+            self.fail_next_replace = False
+            return False
+        self.items[old.job_id] = new.model_copy(update={"version": old.version + 1})
+        return True
+
+    def jobs(self, statuses: Iterable[JobStatus] | None = None) -> list[BulkJob]:
+        wanted = set(statuses) if statuses is not None else None
+        return [j for j in self.items.values() if wanted is None or j.status in wanted]
+
+
+@dataclass
+class Slots:
+    active: set[str] = field(default_factory=set)
+
+    def claim(self, job_id: str, limit: int) -> bool:
+        if job_id in self.active or len(self.active) < limit:
+            self.active.add(job_id)
+            return True
+        return False
+
+    def release(self, job_id: str) -> None:
+        self.active.discard(job_id)
+
+    def held(self) -> list[str]:
+        return sorted(self.active)
+
+
+@dataclass
+class Files:
+    items: dict[str, StagedFile] = field(default_factory=dict)
+
+    def put(self, key: str, staged: StagedFile) -> None:
+        self.items[key] = staged
+
+    def get(self, key: str) -> StagedFile:
+        return self.items[key]
+
+    def delete(self, key: str) -> None:
+        self.items.pop(key, None)
+
+
+@dataclass
+class Marketo:
+    """Answers scripted per batch: a list of statuses the polls walk through."""
+
+    statuses: list[str] = field(default_factory=lambda: ["Importing", "Complete"])
+    failures: bytes = b""
+    warnings: bytes = b""
+    submit_errors: list[Exception] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    submitted: list[bytes] = field(default_factory=list)
+    next_id: int = 100
+
+    def submit_import(
+        self,
+        csv_bytes: bytes,
+        format: str = "csv",
+        lookup_field: str = "email",
+        list_id: int | None = None,
+        partition_name: str | None = None,
+    ) -> ImportJob:
+        self.calls.append("submit")
+        if self.submit_errors:
+            raise self.submit_errors.pop(0)
+        self.submitted.append(csv_bytes)
+        self.next_id += 1
+        return ImportJob(batchId=self.next_id, status="Queued")
+
+    def import_status(self, batch_id: int) -> ImportJob:
+        self.calls.append("status")
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        failed = max(0, self.failures.count(b"\n") - 1)
+        warned = max(0, self.warnings.count(b"\n") - 1)
+        return ImportJob(
+            batchId=batch_id,
+            status=status,
+            numOfRowsFailed=failed,
+            numOfRowsWithWarning=warned,
+            message="Import failed: internal error" if status == "Failed" else "",
+        )
+
+    def import_failures(self, batch_id: int) -> bytes:
+        self.calls.append("failures")
+        return self.failures
+
+    def import_warnings(self, batch_id: int) -> bytes:
+        self.calls.append("warnings")
+        return self.warnings
+
+
+@dataclass
+class Sender:
+    """A queue in time: each message is due its delay after it was sent."""
+
+    clock: list[datetime] = field(default_factory=lambda: [T0])
+    sent: list[tuple[BulkMessage, datetime]] = field(default_factory=list)
+
+    def send_bulk(self, messages: Iterable[BulkMessage], delay_seconds: int = 0) -> int:
+        batch = list(messages)
+        due = self.clock[0] + timedelta(seconds=delay_seconds)
+        self.sent.extend((m, due) for m in batch)
+        return len(batch)
+
+    def next(self) -> tuple[BulkMessage, datetime]:
+        first = min(range(len(self.sent)), key=lambda i: self.sent[i][1])
+        return self.sent.pop(first)
+
+
+@dataclass
+class Sink:
+    batches: list[SyncBatch] = field(default_factory=list)
+    errors: list[ErrorEntry] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def send_batches(self, batches: Any) -> int:
+        self.batches.extend(batches)
+        return len(batches)
+
+    def record_errors(self, entries: Iterable[ErrorEntry]) -> int:
+        added = list(entries)
+        self.errors.extend(added)
+        return len(added)
+
+    def add(self, counters: Any, *, at: datetime | None = None) -> None:
+        for k, v in counters.items():
+            self.counters[k] = self.counters.get(k, 0) + v
+
+
+@dataclass
+class Rig:
+    marketo: Marketo = field(default_factory=Marketo)
+    jobs: Jobs = field(default_factory=Jobs)
+    slots: Slots = field(default_factory=Slots)
+    files: Files = field(default_factory=Files)
+    queue: Sender = field(default_factory=Sender)
+    sink: Sink = field(default_factory=Sink)
+    settings: BulkSettings = field(default_factory=BulkSettings)
+    now: datetime = T0
+
+    @property
+    def ports(self) -> BulkPorts:
+        return BulkPorts(
+            self.jobs,
+            self.slots,
+            self.files,
+            self.marketo,
+            self.queue,
+            self.sink,
+            self.sink,
+            self.sink,
+        )
+
+    def stage(self, records: list[SyncRecord]) -> list[str]:
+        return stage(
+            records,
+            files=self.files,
+            jobs=self.jobs,
+            queue=self.queue,
+            settings=self.settings,
+            now=self.now,
+        ).jobs
+
+    def step(self, message: BulkMessage | None = None) -> StepResult:
+        """Deliver `message`, or the next one sent (moving the clock by its delay)."""
+        if message is None:
+            message, due = self.queue.next()
+            self.now = max(self.now, due)
+        self.queue.clock[0] = self.now
+        return process(message, self.ports, self.settings, limits=LIMITS, now=lambda: self.now)
+
+    def run(self, limit: int = 50) -> list[StepResult]:
+        results: list[StepResult] = []
+        while self.queue.sent and len(results) < limit:
+            results.append(self.step())
+        return results
+
+
+def records(n: int) -> list[SyncRecord]:
+    return [
+        SyncRecord(
+            action="create",
+            email=f"v{i}@example.com",
+            fields={"email": f"v{i}@example.com", "firstName": f"N{i}"},
+            chat_ids=[f"C{i}"],
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_job_goes_from_staged_to_done_with_polls_on_the_backoff() -> None:
+    rig = Rig(marketo=Marketo(statuses=["Queued", "Importing", "Importing", "Complete"]))
+    [job_id] = rig.stage(records(3))
+    results = rig.run()
+    assert [r.outcome for r in results] == ["submitted", "waiting", "waiting", "waiting", "done"]
+    assert [r.delay_seconds for r in results[:-1]] == [5, 10, 20, 30]
+    assert rig.marketo.calls == ["submit", "status", "status", "status", "status"]
+    job = rig.jobs.items[job_id]
+    assert (job.status, job.polls, job.submissions) == (JobStatus.DONE, 4, 1)
+    assert rig.files.items == {}
+    assert rig.slots.active == set()
+    assert rig.sink.counters == {"bulk_submits": 1, "bulk_jobs_done": 1, "leads_created": 3}
+    assert rig.marketo.submitted == [render(records(3))]
+
+
+def test_failed_rows_go_to_the_error_store_with_their_reason_and_record() -> None:
+    failures = b"email,firstName,Import Failure Reason\nV1@EXAMPLE.COM,N1,Invalid value\n"
+    warnings = b"email,firstName,Import Warning Reason\nv2@example.com,N2,Field ignored\n"
+    rig = Rig(marketo=Marketo(statuses=["Complete"], failures=failures, warnings=warnings))
+    rig.stage(records(3))
+    results = rig.run()
+    assert results[-1].outcome == "done"
+    assert (results[-1].rows_failed, results[-1].rows_warned) == (1, 1)
+    [entry] = rig.sink.errors
+    assert (entry.reason, entry.detail, entry.chat_ids) == (
+        "bulk_row_failed",
+        "Invalid value",
+        ["C1"],
+    )
+    assert entry.record is not None
+    assert entry.record["email"] == "v1@example.com"
+    assert rig.sink.counters["leads_created"] == 2  # the warned row counts as accepted
+    assert rig.marketo.calls == ["submit", "status", "failures", "warnings"]
+
+
+def test_warnings_count_as_failures_when_set() -> None:
+    warnings = b"email,firstName,Import Warning Reason\nv2@example.com,N2,Field ignored\n"
+    rig = Rig(
+        marketo=Marketo(statuses=["Complete"], warnings=warnings),
+        settings=BulkSettings(warnings_are_failures=True),
+    )
+    rig.stage(records(3))
+    rig.run()
+    assert [(e.reason, e.chat_ids) for e in rig.sink.errors] == [("bulk_row_warning", ["C2"])]
+    assert rig.sink.counters["records_failed"] == 1
+
+
+def test_no_read_back_call_when_marketo_counts_nothing_to_read() -> None:
+    rig = Rig(marketo=Marketo(statuses=["Complete"]))
+    rig.stage(records(2))
+    rig.run()
+    assert rig.marketo.calls == ["submit", "status"]
+
+
+def test_no_free_slot_or_1016_waits_and_never_fails() -> None:
+    rig = Rig(settings=BulkSettings(queued_slots=1, running_slots=1))
+    first, second = rig.stage(records(2)), rig.stage(records(3))
+    assert len(rig.queue.sent) == 2
+    assert rig.step().outcome == "submitted"
+    waited = rig.step()
+    assert (waited.outcome, waited.delay_seconds, waited.status) == ("no_free_slot", 60, "staged")
+    rig.marketo.submit_errors.append(MarketoBulkBusy("1016", "Too many imports"))
+    results = rig.run()
+    assert "marketo_busy" in [r.outcome for r in results]
+    assert {rig.jobs.items[j].status for j in [*first, *second]} == {JobStatus.DONE}
+    assert rig.marketo.calls.count("submit") == 3
+    assert rig.jobs.items[second[0]].busy_waits == 2
+
+
+def test_a_redelivered_submit_never_submits_twice_and_one_poll_chain_survives() -> None:
+    rig = Rig(marketo=Marketo(statuses=["Queued", "Complete"]))
+    rig.stage(records(2))
+    submit = rig.queue.sent[0][0]
+    assert rig.step().outcome == "submitted"
+    again = rig.step(submit)  # SQS delivered the submit a second time
+    assert again.outcome == "already_submitted"
+    results = rig.run()
+    assert sorted(r.outcome for r in results) == ["done", "stale_poll", "waiting"]
+    assert rig.marketo.calls.count("submit") == 1
+
+
+def test_a_submit_in_progress_is_left_alone_and_a_dead_one_is_taken_over() -> None:
+    rig = Rig()
+    [job_id] = rig.stage(records(2))
+    submit = rig.queue.sent.pop(0)[0]
+    job = rig.jobs.items[job_id]
+    # a copy marked it submitting and died before recording Marketo's answer
+    rig.jobs.items[job_id] = job.model_copy(
+        update={"status": JobStatus.SUBMITTING, "submitting_at": T0, "version": 1}
+    )
+    waiting = rig.step(submit)
+    assert waiting.outcome == "submit_in_progress"
+    assert rig.marketo.calls == []
+    assert rig.step().outcome == "submitted"  # delivered after the lease: submitted again
+    assert rig.marketo.calls == ["submit"]
+
+
+def test_a_lost_submit_answer_is_submitted_again_later() -> None:
+    rig = Rig(marketo=Marketo(statuses=["Complete"]))
+    rig.marketo.submit_errors.append(MarketoNoAnswer("local:timeout", "no answer"))
+    [job_id] = rig.stage(records(2))
+    results = rig.run()
+    assert [r.outcome for r in results] == ["submit_failed", "submitted", "done"]
+    assert rig.jobs.items[job_id].status is JobStatus.DONE
+
+
+def test_a_failed_import_is_resubmitted_then_its_records_reported() -> None:
+    rig = Rig(marketo=Marketo(statuses=["Failed"]), settings=BulkSettings(max_submissions=2))
+    [job_id] = rig.stage(records(2))
+    outcomes = [r.outcome for r in rig.run()]
+    assert outcomes == ["submitted", "resubmitting", "submitted", "failed"]
+    assert rig.jobs.items[job_id].status is JobStatus.FAILED
+    assert sorted(e.chat_ids[0] for e in rig.sink.errors) == ["C0", "C1"]
+    assert {(e.reason, e.code) for e in rig.sink.errors} == {("bulk_import_failed", "bulk:Failed")}
+    assert rig.files.items == {}
+    assert rig.slots.active == set()
+
+
+def test_a_stuck_job_is_flagged_then_rerouted_to_rest() -> None:
+    settings = BulkSettings(stuck_after=timedelta(minutes=30), give_up_after=timedelta(hours=2))
+    rig = Rig(marketo=Marketo(statuses=["Queued"]), settings=settings)
+    [job_id] = rig.stage(records(4))
+    results = rig.run(limit=200)
+    stuck_at = rig.jobs.items[job_id].stuck_at
+    assert stuck_at is not None
+    assert stuck_at - T0 >= timedelta(minutes=30)
+    assert results[-1].outcome == "rerouted"
+    assert 300 in [r.delay_seconds for r in results]  # polled slowly once stuck
+    assert [r.email for b in rig.sink.batches for r in b.records] == [
+        f"v{i}@example.com" for i in range(4)
+    ]
+    assert rig.jobs.items[job_id].status is JobStatus.REROUTED
+    # every 30 s for the first half hour, then every 5 min: not a poll every 30 s for 2 h
+    assert len(results) < 90
+
+
+def test_staging_the_same_writes_again_makes_no_second_job() -> None:
+    rig = Rig(marketo=Marketo(statuses=["Complete"]))
+    first = rig.stage(records(3))
+    rig.queue.sent.clear()  # the crash lost the submit message
+    assert rig.stage(records(3)) == first  # read again: the same job, submitted once more
+    assert len(rig.queue.sent) == 1
+    assert len(rig.jobs.items) == 1
+    rig.run()
+    assert rig.stage(records(3)) == []  # imported already: nothing staged
+    assert rig.marketo.calls.count("submit") == 1
+
+
+def test_records_a_file_cannot_carry_are_left_for_rest() -> None:
+    rig = Rig()
+    by_id = SyncRecord(action="update", email="x@example.com", lead_id=9, fields={"city": "Rome"})
+    out = stage(
+        [*records(2), by_id],
+        files=rig.files,
+        jobs=rig.jobs,
+        queue=rig.queue,
+        settings=rig.settings,
+        now=T0,
+    )
+    assert out.rest == [by_id]
+    assert out.records == 2
+
+
+@pytest.mark.parametrize("step", ["submit", "poll"])
+def test_unknown_job_is_dropped(step: str) -> None:
+    message = BulkMessage(job_id="nope", step=step, correlation_id="c")  # type: ignore[arg-type]
+    assert Rig().step(message).outcome == "unknown_job"
+
+
+def test_a_slot_left_by_a_finished_job_is_taken_back() -> None:
+    rig = Rig(
+        marketo=Marketo(statuses=["Complete"]),
+        settings=BulkSettings(queued_slots=1, running_slots=1),
+    )
+    rig.slots.active.add("long-gone")  # a copy died after finishing it, before releasing
+    [job_id] = rig.stage(records(2))
+    assert rig.step().outcome == "submitted"
+    assert rig.slots.active == {job_id}
+
+
+def test_a_file_that_never_gets_a_slot_is_rerouted_at_the_give_up_deadline() -> None:
+    settings = BulkSettings(
+        queued_slots=1,
+        running_slots=1,
+        stuck_after=timedelta(minutes=30),
+        give_up_after=timedelta(hours=2),
+    )
+    rig = Rig(settings=settings)
+    rig.slots.active.add("other")
+    rig.jobs.items["other"] = BulkJob(
+        job_id="other",
+        correlation_id="c",
+        staged_key="k",
+        records=1,
+        status=JobStatus.QUEUED,
+        created_at=T0,
+    )
+    [job_id] = rig.stage(records(3))
+    results = rig.run(limit=100)
+    assert results[-1].outcome == "rerouted"
+    assert {r.outcome for r in results[:-1]} == {"no_free_slot"}
+    assert rig.jobs.items[job_id].status is JobStatus.REROUTED
+    assert sum(len(b.records) for b in rig.sink.batches) == 3
+    assert rig.marketo.calls == []

@@ -1,0 +1,81 @@
+"""Two paths (a webhook and the hourly run) never write the same change to a lead twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from leadsync.messages import SyncRecord
+from leadsync.upload import UploadPorts, process
+from tests.support.fakes import FakeLedger
+from tests.support.records import record_for
+from tests.unit.test_upload_logic import NOW, World, _batch, _visitor
+
+
+def _world_with_ledger() -> tuple[World, FakeLedger]:
+    world = World()
+    ledger = FakeLedger(now=NOW)
+    world.ports = UploadPorts(
+        world.marketo, world.claims, world.state, world.queue, world.stats, ledger=ledger
+    )
+    return world, ledger
+
+
+def test_what_the_upload_writes_goes_into_the_ledger() -> None:
+    world, ledger = _world_with_ledger()
+    record = record_for(_visitor(1))
+    world.upload(_batch(record))
+    at, values = ledger.entries["v1@example.com"]
+    assert at == NOW
+    assert values == record.fields
+
+
+def test_a_change_another_path_wrote_since_the_decision_is_not_written_again() -> None:
+    world, ledger = _world_with_ledger()
+    record = record_for(_visitor(1))
+    # the webhook's write landed after the hourly run decided (its batch's created_at)
+    ledger.entries["v1@example.com"] = (NOW + timedelta(seconds=5), dict(record.fields))
+    world.marketo.add(**record.fields)
+    result = world.upload(_batch(record))
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+    assert result.written_elsewhere == 1
+    assert world.marketo.calls == []  # no call at all
+
+
+def test_only_the_values_not_written_yet_go_out() -> None:
+    world, ledger = _world_with_ledger()
+    lead = world.marketo.add(email="v1@example.com", firstName="Ann", city="Paris")
+    update = SyncRecord(
+        action="update",
+        email="v1@example.com",
+        lead_id=lead,
+        fields={"firstName": "Ann", "city": "Berlin"},
+        by_email=True,
+    )
+    ledger.entries["v1@example.com"] = (NOW + timedelta(seconds=5), {"firstName": "Ann"})
+    result = world.upload(_batch(update))
+    assert result.updated == 1
+    assert world.marketo.leads[lead]["city"] == "Berlin"
+    assert ledger.entries["v1@example.com"][1] == {"firstName": "Ann", "city": "Berlin"}
+
+
+def test_a_write_older_than_the_decision_does_not_count() -> None:
+    world, ledger = _world_with_ledger()
+    record = record_for(_visitor(1))
+    ledger.entries["v1@example.com"] = (NOW - timedelta(minutes=5), dict(record.fields))
+    result = world.upload(_batch(record))
+    assert result.created == 1  # the lookup after that write found no lead: it was deleted
+
+
+def test_a_webhook_visitor_is_looked_up_first_and_then_written_once() -> None:
+    world, _ = _world_with_ledger()
+    lead = world.marketo.add(email="v1@example.com", country="France")
+    record = record_for(_visitor(1))
+    batch = _batch(record).model_copy(update={"lookup_first": True})
+    result = process(batch.model_dump_json(), holder="w-1", ports=world.ports, now=lambda: NOW)
+    assert (result.created, result.updated, result.protected_kept) == (0, 1, 0)
+    assert world.marketo.calls == ["lookup", "update_only"]
+    assert world.marketo.leads[lead]["country"] == "France"  # a protected value stays
+    # the same webhook again: the lookup finds nothing left to write
+    again = process(batch.model_dump_json(), holder="w-2", ports=world.ports, now=lambda: NOW)
+    assert (again.updated, again.unchanged) == (0, 1)
+    assert world.marketo.calls == ["lookup", "update_only", "lookup"]
