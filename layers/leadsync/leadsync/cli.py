@@ -23,6 +23,11 @@ from leadsync.errors import ConfigurationError, LeadsyncError
 if TYPE_CHECKING:
     from boto3.session import Session
 
+    from leadsync.config import FetchEnv
+    from leadsync.marketo.client import MarketoClient
+    from leadsync.resilience import GuardedWriter
+    from leadsync.sources.livechat import LiveChatClient
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 OUTPUTS = {
     "sync_queue_url": "SyncQueueUrl",
@@ -351,58 +356,21 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    import os
-    import time
     from dataclasses import replace
 
-    from leadsync.adapters.breaker import DynamoDBBreaker
     from leadsync.adapters.state import StateStore
-    from leadsync.config import BulkStagingEnv, FetchEnv, load
+    from leadsync.config import BulkStagingEnv, load
     from leadsync.limiter.readout import LanesReadout
     from leadsync.plan import describe, make_plan
-    from leadsync.resilience import Guard, GuardedWriter
-    from leadsync.secrets import load_credentials
-    from leadsync.sources.livechat import LiveChatClient
-    from leadsync.wiring import bulk_route, fetch_settings, marketo_client, whole_sync
+    from leadsync.wiring import bulk_route, fetch_settings, whole_sync
 
-    session = _session(args)
-    outputs = _stack_outputs(_client(session, "cloudformation"), args.stack)
-    function = outputs.get("FetchFunctionName")
-    if not function:
-        raise UsageError(f"stack {args.stack!r} has no output FetchFunctionName")
-    configuration = _client(session, "lambda").get_function_configuration(FunctionName=function)
-    variables = {
-        name: str(value)
-        for name, value in configuration.get("Environment", {}).get("Variables", {}).items()
-    }
-    # the adapters reach AWS the way the caller does
-    if args.profile:
-        os.environ["AWS_PROFILE"] = args.profile
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
-    env = load(FetchEnv, variables)
-    credentials = load_credentials(env.credentials_secret)
-    source = LiveChatClient(
-        credentials.livechat_account_id,
-        credentials.livechat_token.get_secret_value(),
-        str(credentials.livechat_api_url),
-    )
-    marketo, _ = marketo_client(
-        credentials, env, env.state_table, lambda: time.monotonic() + 60.0, environ=variables
-    )
-    breaker = DynamoDBBreaker(
-        env.state_table,
-        "marketo",
-        threshold=env.breaker_failure_threshold,
-        cooldown_s=env.breaker_cooldown_seconds,
-    )
+    fetch = _FetchSide.of(args)
+    env, variables, source, marketo = fetch.env, fetch.variables, fetch.source, fetch.marketo
     try:
         plan = make_plan(
             source=source,
             state=StateStore(env.state_table),
-            destination=GuardedWriter(
-                marketo, Guard(breaker), lookup_size=env.marketo_records_per_call
-            ),
+            destination=fetch.destination,
             settings=fetch_settings(env),
             whole=replace(
                 whole_sync(env, erasure_visibility_s=30),
@@ -465,54 +433,20 @@ def _erase(args: argparse.Namespace) -> int:
 
 
 def _backfill(args: argparse.Namespace) -> int:
-    import os
-    import time
     from dataclasses import replace
 
-    from leadsync.adapters.breaker import DynamoDBBreaker
     from leadsync.adapters.queue import SqsQueue
     from leadsync.adapters.state import StateStore
     from leadsync.adapters.stats import DailyStats
     from leadsync.backfill import OutOfReach, backfill
-    from leadsync.config import BackfillEnv, BulkStagingEnv, FetchEnv, load
-    from leadsync.resilience import Guard, GuardedWriter
-    from leadsync.secrets import load_credentials
-    from leadsync.sources.livechat import LiveChatClient
-    from leadsync.wiring import bulk_route, fetch_settings, marketo_client, whole_sync
+    from leadsync.config import BackfillEnv, BulkStagingEnv, load
+    from leadsync.wiring import bulk_route, fetch_settings, whole_sync
 
-    session = _session(args)
-    outputs = _stack_outputs(_client(session, "cloudformation"), args.stack)
-    function = outputs.get("FetchFunctionName")
-    if not function:
-        raise UsageError(f"stack {args.stack!r} has no output FetchFunctionName")
-    configuration = _client(session, "lambda").get_function_configuration(FunctionName=function)
-    variables = {
-        name: str(value)
-        for name, value in configuration.get("Environment", {}).get("Variables", {}).items()
-    }
-    if args.profile:
-        os.environ["AWS_PROFILE"] = args.profile
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
-    env = load(FetchEnv, variables)
+    fetch = _FetchSide.of(args)
+    env, variables, source, marketo = fetch.env, fetch.variables, fetch.source, fetch.marketo
     reach = load(BackfillEnv, variables)
     retention = args.retention_days or reach.livechat_archive_retention_days
     window = timedelta(hours=args.window_hours or reach.backfill_window_hours)
-    credentials = load_credentials(env.credentials_secret)
-    source = LiveChatClient(
-        credentials.livechat_account_id,
-        credentials.livechat_token.get_secret_value(),
-        str(credentials.livechat_api_url),
-    )
-    marketo, _ = marketo_client(
-        credentials, env, env.state_table, lambda: time.monotonic() + 60.0, environ=variables
-    )
-    breaker = DynamoDBBreaker(
-        env.state_table,
-        "marketo",
-        threshold=env.breaker_failure_threshold,
-        cooldown_s=env.breaker_cooldown_seconds,
-    )
     # erasure requests stay with the hourly run; the backfill writes and stages only
     whole = replace(
         whole_sync(env),
@@ -524,9 +458,7 @@ def _backfill(args: argparse.Namespace) -> int:
             source=source,
             state=StateStore(env.state_table),
             queue=SqsQueue(env.sync_queue_url),
-            destination=GuardedWriter(
-                marketo, Guard(breaker), lookup_size=env.marketo_records_per_call
-            ),
+            destination=fetch.destination,
             settings=fetch_settings(env),
             since=args.since,
             window=window,
@@ -542,6 +474,66 @@ def _backfill(args: argparse.Namespace) -> int:
         marketo.close()
     print(report.line(), flush=True)
     return EXIT_OK if report.done else EXIT_FAILED
+
+
+@dataclass
+class _FetchSide:
+    """What a command that runs the fetch's logic from a workstation needs: the stack's fetch
+    function's environment, and clients for LiveChat and Marketo (through the limiter and
+    the breaker every copy shares)."""
+
+    env: FetchEnv
+    variables: dict[str, str]
+    source: LiveChatClient
+    marketo: MarketoClient
+    destination: GuardedWriter
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> _FetchSide:
+        import os
+        import time
+
+        from leadsync.adapters.breaker import DynamoDBBreaker
+        from leadsync.config import FetchEnv, load
+        from leadsync.resilience import Guard, GuardedWriter
+        from leadsync.secrets import load_credentials
+        from leadsync.sources.livechat import LiveChatClient
+        from leadsync.wiring import marketo_client
+
+        session = _session(args)
+        outputs = _stack_outputs(_client(session, "cloudformation"), args.stack)
+        function = outputs.get("FetchFunctionName")
+        if not function:
+            raise UsageError(f"stack {args.stack!r} has no output FetchFunctionName")
+        lam = _client(session, "lambda")
+        configuration = lam.get_function_configuration(FunctionName=function)
+        variables = {
+            name: str(value)
+            for name, value in configuration.get("Environment", {}).get("Variables", {}).items()
+        }
+        # the adapters reach AWS the way the caller does
+        if args.profile:
+            os.environ["AWS_PROFILE"] = args.profile
+        if args.region:
+            os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+        env = load(FetchEnv, variables)
+        credentials = load_credentials(env.credentials_secret)
+        source = LiveChatClient(
+            credentials.livechat_account_id,
+            credentials.livechat_token.get_secret_value(),
+            str(credentials.livechat_api_url),
+        )
+        marketo, _ = marketo_client(
+            credentials, env, env.state_table, lambda: time.monotonic() + 60.0, environ=variables
+        )
+        breaker = DynamoDBBreaker(
+            env.state_table,
+            "marketo",
+            threshold=env.breaker_failure_threshold,
+            cooldown_s=env.breaker_cooldown_seconds,
+        )
+        guarded = GuardedWriter(marketo, Guard(breaker), lookup_size=env.marketo_records_per_call)
+        return cls(env, variables, source, marketo, guarded)
 
 
 def _stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
