@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar, cast
 
+from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.state import translate_error
+from leadsync.clock import Clock, utc_now
 from leadsync.errors import DependencyError
 
 if TYPE_CHECKING:
@@ -18,6 +22,7 @@ if TYPE_CHECKING:
     )
 
 MAX_ITEMS_PER_WRITE = 25
+MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 0.05
 
 
@@ -96,3 +101,51 @@ def get_all(
         else:
             raise unfinished("BatchGetItem", attempts)
     return items
+
+
+class BatchedItems:
+    """Base of the adapters that read and write many state-table items at once (identities,
+    lead ids and memberships, the write ledger): their table, client, clock, how long their
+    items live (`RETENTION`, the TTL `expires_at`) and batch calls that finish."""
+
+    RETENTION: ClassVar[timedelta] = timedelta(days=7)
+
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        *,
+        clock: Clock = utc_now,
+        retention: timedelta | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._table = table_name
+        self._client = client or aws.dynamodb()
+        self._clock = clock
+        self._retention = retention or self.RETENTION
+        self._attempts = max(1, max_attempts)
+        self._sleep = sleep
+
+    def _expires_at(self, now: datetime) -> str:
+        """The TTL attribute of an item written `now`."""
+        return str(int((now + self._retention).timestamp()))
+
+    def _get(
+        self,
+        keys: Sequence[Mapping[str, AttributeValueTypeDef]],
+        projection: str,
+        names: Mapping[str, str] | None = None,
+    ) -> list[dict[str, AttributeValueTypeDef]]:
+        return get_all(
+            self._client,
+            self._table,
+            keys,
+            projection,
+            attempts=self._attempts,
+            sleep=self._sleep,
+            names=names,
+        )
+
+    def _write(self, requests: Sequence[WriteRequestTypeDef]) -> None:
+        write_all(self._client, self._table, requests, attempts=self._attempts, sleep=self._sleep)

@@ -9,24 +9,20 @@ customer id itself is not stored.
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from leadsync.adapters import aws
-from leadsync.adapters.batches import get_all, write_all
-from leadsync.clock import Clock, iso_utc, utc_now
+from leadsync.adapters.batches import BatchedItems
+from leadsync.clock import iso_utc
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
         WriteRequestTypeDef,
     )
 
 IDENTITY_RETENTION = timedelta(days=400)
-MAX_ATTEMPTS = 5
 _PK_PREFIX = "identity#"
 _SK = "email"
 
@@ -37,36 +33,14 @@ def identity_key(customer_id: str) -> str:
     return _PK_PREFIX + hashlib.sha256(customer_id.encode()).hexdigest()
 
 
-class IdentityStore:
-    def __init__(
-        self,
-        table_name: str,
-        client: DynamoDBClient | None = None,
-        *,
-        clock: Clock = utc_now,
-        retention: timedelta = IDENTITY_RETENTION,
-        max_attempts: int = MAX_ATTEMPTS,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._table = table_name
-        self._client = client or aws.dynamodb()
-        self._clock = clock
-        self._retention = retention
-        self._attempts = max_attempts
-        self._sleep = sleep
+class IdentityStore(BatchedItems):
+    RETENTION = IDENTITY_RETENTION
 
     def get_many(self, customer_ids: Iterable[str]) -> dict[str, str]:
         """Customer id → the address last synced, for those remembered."""
         by_key = {identity_key(customer_id): customer_id for customer_id in customer_ids}
         remembered: dict[str, str] = {}
-        found = get_all(
-            self._client,
-            self._table,
-            [_key(pk) for pk in by_key],
-            "pk, email",
-            attempts=self._attempts,
-            sleep=self._sleep,
-        )
+        found = self._get([_key(pk) for pk in by_key], "pk, email")
         for item in found:
             pk, email = item["pk"].get("S"), item.get("email", {}).get("S")
             if pk in by_key and email:
@@ -76,7 +50,7 @@ class IdentityStore:
     def put_many(self, identities: Mapping[str, str]) -> int:
         """Remember customer id → address (after its lead was written); return how many."""
         now = self._clock()
-        expires = str(int((now + self._retention).timestamp()))
+        expires = self._expires_at(now)
         items = {identity_key(customer_id): email for customer_id, email in identities.items()}
         requests: list[WriteRequestTypeDef] = [
             {
@@ -100,9 +74,6 @@ class IdentityStore:
         requests: list[WriteRequestTypeDef] = [{"DeleteRequest": {"Key": _key(pk)}} for pk in keys]
         self._write(requests)
         return len(requests)
-
-    def _write(self, requests: Sequence[WriteRequestTypeDef]) -> None:
-        write_all(self._client, self._table, requests, attempts=self._attempts, sleep=self._sleep)
 
 
 def _key(pk: str) -> Key:

@@ -15,24 +15,20 @@ DynamoDB leaves unprocessed is sent again, with a short backoff, a few times.
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from leadsync.adapters import aws
-from leadsync.adapters.batches import get_all, write_all
-from leadsync.clock import Clock, iso_utc, utc_now
+from leadsync.adapters.batches import BatchedItems
+from leadsync.clock import iso_utc
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
         WriteRequestTypeDef,
     )
 
 LEAD_RETENTION = timedelta(days=7)
-MAX_ATTEMPTS = 5
 _LEAD_PK = "lead#"
 _LEAD_SK = "id"
 _MEMBER_PK = "member#"
@@ -54,25 +50,10 @@ def member_key(list_id: int, lead_id: int) -> Key:
     return {"pk": {"S": f"{_MEMBER_PK}{int(list_id)}"}, "sk": {"S": str(int(lead_id))}}
 
 
-class LeadDirectory:
+class LeadDirectory(BatchedItems):
     """Lead ids by e-mail for the run's list operations, and leadsync's list memberships."""
 
-    def __init__(
-        self,
-        table_name: str,
-        client: DynamoDBClient | None = None,
-        *,
-        clock: Clock = utc_now,
-        retention: timedelta = LEAD_RETENTION,
-        max_attempts: int = MAX_ATTEMPTS,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._table = table_name
-        self._client = client or aws.dynamodb()
-        self._clock = clock
-        self._retention = retention
-        self._attempts = max(1, max_attempts)
-        self._sleep = sleep
+    RETENTION = LEAD_RETENTION
 
     # Directory ---------------------------------------------------------------------------
 
@@ -106,7 +87,7 @@ class LeadDirectory:
 
     def _put_leads(self, values: Mapping[str, Item]) -> int:
         now = self._clock()
-        expires = str(int((now + self._retention).timestamp()))
+        expires = self._expires_at(now)
         items: dict[str, WriteRequestTypeDef] = {}
         for email, extra in values.items():
             pk = lead_key(email)
@@ -156,13 +137,3 @@ class LeadDirectory:
             if lead in found:
                 found[lead].add(list_id)
         return {lead: frozenset(lists_of) for lead, lists_of in found.items()}
-
-    # DynamoDB ----------------------------------------------------------------------------
-
-    def _get(self, keys: Sequence[Key], projection: str) -> Sequence[Item]:
-        return get_all(
-            self._client, self._table, keys, projection, attempts=self._attempts, sleep=self._sleep
-        )
-
-    def _write(self, requests: Sequence[WriteRequestTypeDef]) -> None:
-        write_all(self._client, self._table, requests, attempts=self._attempts, sleep=self._sleep)

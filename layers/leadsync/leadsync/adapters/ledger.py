@@ -13,22 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from leadsync.adapters import aws
-from leadsync.adapters.batches import get_all, write_all
-from leadsync.clock import Clock, iso_utc, parse_iso, utc_now
+from leadsync.adapters.batches import BatchedItems
+from leadsync.clock import iso_utc, parse_iso
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, WriteRequestTypeDef
 
 LEDGER_RETENTION = timedelta(days=2)  # beyond the fetch's overlap and a day of retries
-MAX_ATTEMPTS = 5
 _PK_PREFIX = "written#"
 _SK = "lead"
 
@@ -50,35 +46,14 @@ class Written:
         return self.values.get(name) == value_digest(value)
 
 
-class WriteLedger:
-    def __init__(
-        self,
-        table_name: str,
-        client: DynamoDBClient | None = None,
-        *,
-        clock: Clock = utc_now,
-        retention: timedelta = LEDGER_RETENTION,
-        max_attempts: int = MAX_ATTEMPTS,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._table = table_name
-        self._client = client or aws.dynamodb()
-        self._clock = clock
-        self._retention = retention
-        self._attempts = max_attempts
-        self._sleep = sleep
+class WriteLedger(BatchedItems):
+    RETENTION = LEDGER_RETENTION
 
     def written(self, emails: Iterable[str]) -> dict[str, Written]:
         """E-mail → what was last written to its lead, for those written lately."""
         by_key = {ledger_key(email): email for email in emails}
-        found = get_all(
-            self._client,
-            self._table,
-            [_key(pk) for pk in by_key],
-            "pk, #at, #values",
-            attempts=self._attempts,
-            sleep=self._sleep,
-            names={"#at": "at", "#values": "values"},
+        found = self._get(
+            [_key(pk) for pk in by_key], "pk, #at, #values", {"#at": "at", "#values": "values"}
         )
         out: dict[str, Written] = {}
         for item in found:
@@ -99,7 +74,7 @@ class WriteLedger:
             return 0
         before = self.written(writes)
         now = self._clock()
-        expires = str(int((now + self._retention).timestamp()))
+        expires = self._expires_at(now)
         requests: list[WriteRequestTypeDef] = []
         for email, values in writes.items():
             merged = dict(before[email].values) if email in before else {}
@@ -116,7 +91,7 @@ class WriteLedger:
                     }
                 }
             )
-        write_all(self._client, self._table, requests, attempts=self._attempts, sleep=self._sleep)
+        self._write(requests)
         return len(requests)
 
 
