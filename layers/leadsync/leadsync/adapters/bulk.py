@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.queue import SqsQueue
-from leadsync.adapters.state import translate_error
+from leadsync.adapters.state import put_unless, query_all, translate_error
 from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile
 from leadsync.clock import Clock, utc_now
 from leadsync.errors import ConditionFailed, LeadsyncError, NotFound
@@ -44,18 +44,12 @@ class DynamoDBJobStore:
         self._clock = clock
 
     def create(self, job: BulkJob) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=self._item(job.model_copy(update={"version": 0})),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except AWS_ERRORS as exc:
-            error = translate_error(exc, "PutItem")
-            if isinstance(error, ConditionFailed):
-                return False
-            raise error from exc
-        return True
+        return put_unless(
+            self._client,
+            TableName=self._table,
+            Item=self._item(job.model_copy(update={"version": 0})),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
 
     def get(self, job_id: str) -> BulkJob | None:
         try:
@@ -69,20 +63,14 @@ class DynamoDBJobStore:
 
     def replace(self, old: BulkJob, new: BulkJob) -> bool:
         written = new.model_copy(update={"version": old.version + 1})
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=self._item(written),
-                ConditionExpression="attribute_exists(pk) AND #version = :version",
-                ExpressionAttributeNames={"#version": "version"},
-                ExpressionAttributeValues={":version": {"N": str(old.version)}},
-            )
-        except AWS_ERRORS as exc:
-            error = translate_error(exc, "PutItem")
-            if isinstance(error, ConditionFailed):
-                return False
-            raise error from exc
-        return True
+        return put_unless(
+            self._client,
+            TableName=self._table,
+            Item=self._item(written),
+            ConditionExpression="attribute_exists(pk) AND #version = :version",
+            ExpressionAttributeNames={"#version": "version"},
+            ExpressionAttributeValues={":version": {"N": str(old.version)}},
+        )
 
     def jobs(self, statuses: Iterable[JobStatus] | None = None) -> list[BulkJob]:
         wanted = set(statuses) if statuses is not None else None
@@ -96,16 +84,7 @@ class DynamoDBJobStore:
             "ExpressionAttributeValues": {":pk": {"S": JOB_PK}},
             "ConsistentRead": True,
         }
-        while True:
-            try:
-                page = self._client.query(**request)
-            except AWS_ERRORS as exc:
-                raise translate_error(exc, "Query") from exc
-            yield from page.get("Items", [])
-            last = page.get("LastEvaluatedKey")
-            if not last:
-                return
-            request["ExclusiveStartKey"] = last
+        return query_all(self._client, request)
 
     def _item(self, job: BulkJob) -> Item:
         item: Item = {

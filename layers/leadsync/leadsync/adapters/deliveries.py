@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.adapters.state import translate_error
+from leadsync.adapters.state import put_unless, translate_error
 from leadsync.clock import Clock, iso_utc, utc_now
-from leadsync.errors import ConditionFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,23 +37,17 @@ class WebhookDeliveries:
 
     def take(self, chat_id: str, thread_id: str) -> bool:
         now = self._clock()
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": _PK + chat_id},
-                    "sk": {"S": thread_id},
-                    "taken_at": {"S": iso_utc(now)},
-                    "expires_at": {"N": str(int((now + self._retention).timestamp()))},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except AWS_ERRORS as exc:
-            error = translate_error(exc, "PutItem")
-            if isinstance(error, ConditionFailed):
-                return False
-            raise error from exc
-        return True
+        return put_unless(
+            self._client,
+            TableName=self._table,
+            Item={
+                "pk": {"S": _PK + chat_id},
+                "sk": {"S": thread_id},
+                "taken_at": {"S": iso_utc(now)},
+                "expires_at": {"N": str(int((now + self._retention).timestamp()))},
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
 
     def give_back(self, chat_id: str, thread_id: str) -> None:
         try:

@@ -63,6 +63,33 @@ def translate_error(exc: Exception, action: str) -> LeadsyncError:
     return DependencyError(message, dependency="dynamodb", retryable=False)
 
 
+def put_unless(client: DynamoDBClient, **request: Any) -> bool:
+    """One conditional PutItem: False when its condition failed, else True (or raise)."""
+    try:
+        client.put_item(**request)
+    except AWS_ERRORS as exc:
+        error = translate_error(exc, "PutItem")
+        if isinstance(error, ConditionFailed):
+            return False
+        raise error from exc
+    return True
+
+
+def query_all(client: DynamoDBClient, request: dict[str, Any]) -> Iterator[Item]:
+    """Every item a Query finds, page after page."""
+    request = dict(request)
+    while True:
+        try:
+            page = client.query(**request)
+        except AWS_ERRORS as exc:
+            raise translate_error(exc, "Query") from exc
+        yield from page.get("Items", [])
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            return
+        request["ExclusiveStartKey"] = last
+
+
 class StateStore:
     def __init__(
         self,
@@ -211,16 +238,7 @@ class StateStore:
                 ":high": {"S": high},
             },
         }
-        while True:
-            try:
-                page = self._client.query(**request)
-            except AWS_ERRORS as exc:
-                raise translate_error(exc, "Query") from exc
-            yield from page.get("Items", [])
-            last = page.get("LastEvaluatedKey")
-            if not last:
-                return
-            request["ExclusiveStartKey"] = last
+        return query_all(self._client, request)
 
 
 def _error_pk(day: date) -> str:
