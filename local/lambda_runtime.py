@@ -116,7 +116,7 @@ class WorkerProcess:
             "PYTHONPATH": os.pathsep.join(str(p) for p in self.spec.paths),
             "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDA_TASK_ROOT": str(self.spec.paths[0]),
-            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
             "AWS_LAMBDA_FUNCTION_NAME": self.spec.name,
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(self.spec.timeout),
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.spec.memory),

@@ -30,6 +30,7 @@ from leadsync.wiring import (
     call_counters,
     fetch_settings,
     marketo_client,
+    schema_gate,
     whole_sync,
 )
 
@@ -75,14 +76,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = utc_now()
     try:
         InstanceUsageSync(limiter, lambda: marketo.usage_today().total).maybe_sync()
+        state = StateStore(env.state_table, on_errors=metrics.emit_errors)
         summary = fetch.run(
             source=source,
-            state=StateStore(env.state_table, on_errors=metrics.emit_errors),
+            state=state,
             queue=SqsQueue(env.sync_queue_url),
             destination=destination,
             settings=fetch_settings(env),
             stats=stats,
-            whole=replace(whole_sync(env), bulk=bulk_route(load(BulkStagingEnv), env.state_table)),
+            whole=replace(
+                whole_sync(env, client=marketo),
+                bulk=bulk_route(load(BulkStagingEnv), env.state_table),
+            ),
+            schema=schema_gate(marketo, env.state_table, state),
         )
         metrics.emit_fetch(summary)
     finally:

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadsync import metrics
 from leadsync.adapters.breaker import DynamoDBBreaker
 from leadsync.adapters.queue import SqsQueue
+from leadsync.adapters.schema_verdict import SchemaVerdicts
 from leadsync.adapters.state import StateStore
 from leadsync.clock import utc_now
 from leadsync.config import HealthEnv, load
@@ -30,6 +31,12 @@ deadline = InvocationDeadline()
 @cache
 def environment() -> HealthEnv:
     return load(HealthEnv)
+
+
+def _schema(env: HealthEnv) -> str:
+    """What the functions' last look at the lead schema found (no Marketo call here)."""
+    verdict = SchemaVerdicts(env.state_table).get()
+    return f"configuration / {verdict.summary()}" if verdict and verdict.problems else ""
 
 
 def _budget(env: HealthEnv) -> Budget:
@@ -64,6 +71,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             budget=lambda: _budget(env),
             breaker=lambda: DynamoDBBreaker(env.state_table, "marketo").snapshot().state,
             settings=HealthSettings(max_run_age=timedelta(minutes=env.health_max_run_age_minutes)),
+            schema=lambda: _schema(env),
         )
     finally:
         livechat.close()

@@ -44,7 +44,7 @@ from leadsync.limiter.usage import InstanceUsageSync
 from leadsync.observability import get_logger
 from leadsync.resilience import Guard, GuardedWriter
 from leadsync.secrets import load_credentials
-from leadsync.wiring import InvocationDeadline, call_counters, marketo_client
+from leadsync.wiring import InvocationDeadline, call_counters, marketo_client, schema_gate
 
 logger = get_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -93,6 +93,7 @@ class Wired:
             dead_letters=self.dead_letters,
             leads=LeadDirectory(env.state_table),
             ledger=WriteLedger(env.state_table),
+            schema=schema_gate(self.client, env.state_table, self.errors),
         )
         self.settings = upload.UploadSettings(
             field_map=default_field_map(),

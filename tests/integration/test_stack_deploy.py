@@ -92,7 +92,7 @@ def test_functions_with_runtime_handlers_and_layer(aws: Any, stack: DeployedStac
     }
     for output, handler in expected.items():
         config = lam.get_function(FunctionName=stack.outputs[output])["Configuration"]
-        assert config["Runtime"] == "python3.11"
+        assert config["Runtime"] == "python3.13"
         assert config["Handler"] == handler
         assert config["Environment"]["Variables"]["STATE_TABLE"] == stack.outputs["StateTableName"]
     cfn_functions = [
@@ -211,7 +211,7 @@ def test_invalid_template_is_refused_clearly(aws: Any, tmp_path: Path) -> None:
     broken = tmp_path / "template.yaml"
     broken.write_text(
         "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n"
-        "    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.11\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.13\n"
         "      Handler: x.handler\n      CodeUri: s3://b/k.zip\n      Events:\n"
         "        E:\n          Type: SQS\n          Properties: {}\n"
     )

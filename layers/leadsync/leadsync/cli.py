@@ -4,6 +4,7 @@
     leadsync plan --stack NAME
     leadsync erase --file PATH|s3://bucket/key (--stack NAME | --erasure-queue-url URL)
     leadsync backfill --stack NAME --since DATE [--window-hours N] [--retention-days N]
+    leadsync check --stack NAME [--fix] [--json] [--list-folder [Program:]ID]
 
 AWS access is boto3's own: the profile (AWS_PROFILE or --profile), the region (AWS_REGION or
 --region), and AWS_ENDPOINT_URL for an emulated AWS such as the local world's.
@@ -218,6 +219,31 @@ def _parser() -> argparse.ArgumentParser:
     backfill_aws.add_argument("--profile", help="the AWS profile (default: AWS_PROFILE)")
     backfill_aws.add_argument("--region", help="the AWS region (default: AWS_REGION)")
     backfill.set_defaults(run=_backfill)
+
+    check = commands.add_parser(
+        "check",
+        help="is the stack ready: Marketo, LiveChat, the webhook and SES, each with its fix",
+        description=(
+            "One line per check, passed or failed, and for each failure the fix: the Marketo "
+            "credentials and the API role's permissions, every field of the field map and "
+            "every list of the list rules, the LiveChat token and archive retention, the "
+            "webhook and its secret, the SES identities. A handful of Marketo calls, counted. "
+            "Exit 0 only when the stack will work. --fix creates what the APIs can: missing "
+            "fields, lists named by name, the webhook; it never changes or deletes anything."
+        ),
+    )
+    check.add_argument("--stack", metavar="NAME", required=True, help="the stack's name")
+    check.add_argument("--fix", action="store_true", help="create what is missing and can be")
+    check.add_argument("--json", action="store_true", help="the report as JSON")
+    check.add_argument(
+        "--list-folder",
+        metavar="[Program:]ID",
+        help="where --fix creates static lists: a folder id, or Program:ID",
+    )
+    check_aws = check.add_argument_group("AWS access (else boto3's usual sources)")
+    check_aws.add_argument("--profile", help="the AWS profile (default: AWS_PROFILE)")
+    check_aws.add_argument("--region", help="the AWS region (default: AWS_REGION)")
+    check.set_defaults(run=_check)
     return parser
 
 
@@ -388,6 +414,58 @@ def _plan(args: argparse.Namespace) -> int:
     for line in describe(plan, quota_left=left):
         print(f"  {line}" if not line.startswith("plan:") else line)
     return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from leadsync.adapters.mail import SendingIdentities
+    from leadsync.adapters.schema_verdict import SchemaVerdicts
+    from leadsync.config import BulkStagingEnv, load
+    from leadsync.fieldmap import default_field_map
+    from leadsync.readiness.command import admins_of, folder_of, parameters_of, run_check
+    from leadsync.readiness.marketo_checks import MarketoSetup
+    from leadsync.readiness.service_checks import ServiceSetup
+    from leadsync.secrets import load_credentials
+    from leadsync.wiring import list_rules
+
+    try:
+        folder = folder_of(args.list_folder)
+    except ValueError:
+        raise UsageError(f"--list-folder: not a folder id: {args.list_folder!r}") from None
+    fetch = _FetchSide.of(args)
+    stack = _client(_session(args), "cloudformation").describe_stacks(StackName=args.stack)
+    described = stack["Stacks"][0]
+    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in described.get("Outputs", [])}
+    parameters = parameters_of(described)
+    credentials = load_credentials(fetch.env.credentials_secret)
+    secret = credentials.livechat_webhook_secret
+    try:
+        report = run_check(
+            credentials=credentials,
+            marketo=fetch.marketo,
+            marketo_setup=MarketoSetup(
+                field_map=default_field_map(),
+                list_rules=list_rules(),
+                bulk_enabled=load(BulkStagingEnv, fetch.variables).bulk_enabled,
+                list_folder=folder,
+            ),
+            service_setup=ServiceSetup(
+                retention_days=int(parameters.get("LiveChatArchiveRetentionDays") or 60),
+                webhook_url=outputs.get("WebhookUrl"),
+                webhook_secret=secret.get_secret_value() if secret else None,
+                client_id=credentials.livechat_client_id,
+                sender=parameters.get("SenderEmail", ""),
+                admins=admins_of(parameters.get("AdminEmail", "")),
+                stack=args.stack,
+            ),
+            identities=SendingIdentities(),
+            verdicts=SchemaVerdicts(fetch.env.state_table),
+            fix=args.fix,
+        )
+    finally:
+        fetch.source.close()
+        fetch.marketo.close()
+    print(report.json() if args.json else report.text(), flush=True)
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def _erase(args: argparse.Namespace) -> int:

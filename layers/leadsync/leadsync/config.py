@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Self, TypeVar
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -244,9 +244,6 @@ class BackfillEnv(_Env):
     backfill_window_hours: int = Field(default=24, ge=1, le=24 * 7)
 
 
-EnvT = TypeVar("EnvT", bound=_Env)
-
-
-def load(model: type[EnvT], environ: Mapping[str, str] | None = None) -> EnvT:
+def load[EnvT: _Env](model: type[EnvT], environ: Mapping[str, str] | None = None) -> EnvT:
     """Validate `model` from the environment; raise ConfigurationError naming every problem."""
     return model.from_env(environ)

@@ -19,6 +19,9 @@ class ErrorKind(StrEnum):
     # written, but Marketo's lead changed between the lookup and the write (a create met a
     # lead that appeared meanwhile, an update by e-mail found its lead gone): worth a look
     RACED = "raced"
+    # the instance or the stack is not set up for leadsync (a mapped field missing...): the
+    # sync waits, losing nothing, until an administrator fixes it
+    CONFIGURATION = "configuration"
 
 
 class ErrorEntry(BaseModel):

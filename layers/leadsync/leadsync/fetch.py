@@ -50,6 +50,7 @@ from leadsync.operations import (
 )
 from leadsync.planning import lookup_fields, plan_writes
 from leadsync.ports import ArchiveSource, BatchSink, FetchState, LeadLookup, StatsSink
+from leadsync.readiness.gate import SchemaCheck
 
 FIRST_RUN_LOOKBACK = timedelta(hours=1)
 # how far past the window a chat's own time may be before it is not believed
@@ -126,6 +127,8 @@ class FetchSummary(BaseModel):
     email_changes: int = 0
     possible_duplicates: int = 0
     mark_advanced: bool = False
+    # the schema does not fit the field map: nothing read, nothing written, the mark kept
+    stopped: str | None = None
     # the path the writes took, and what each would have cost in write calls
     path: str = "rest"
     path_reason: str = ""
@@ -156,10 +159,19 @@ def run(
     stats: StatsSink | None = None,
     now: Clock = utc_now,
     whole: WholeSync | None = None,
+    schema: SchemaCheck | None = None,
 ) -> FetchSummary:
     logger = get_logger()
     run_id = new_correlation_id()
     started = now()
+    if schema is not None and (stopping := schema.problems()):
+        mark = state.get_high_water_mark(SOURCE)
+        since, until = fetch_window(mark, started, settings)
+        reasons = "; ".join(f"{p.reason}: {p.field}" for p in stopping)
+        logger.error("run stopped before any write", extra={"run_id": run_id, "why": reasons})
+        return FetchSummary(
+            run_id=run_id, since=since, until=until, stopped=f"configuration / {reasons}"
+        )
     mark = state.get_high_water_mark(SOURCE)
     since, until = fetch_window(mark, started, settings)
     if until <= since or (mark is not None and until <= mark):

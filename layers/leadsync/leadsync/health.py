@@ -69,7 +69,9 @@ def assess(
     budget: Callable[[], Budget],
     breaker: Callable[[], str],
     settings: HealthSettings | None = None,
+    schema: Callable[[], str] | None = None,
 ) -> HealthReport:
+    """`schema` answers what stops the writes ("" when the lead schema fits the field map)."""
     settings = settings or HealthSettings()
     probes: dict[str, Probe] = {
         "livechat": livechat,
@@ -77,6 +79,7 @@ def assess(
         "last_run": last_run,
         "budget": budget,
         "breaker": breaker,
+        **({"schema": schema} if schema is not None else {}),
         **{f"queue:{name}": depth for name, depth in queue_depths.items()},
     }
     with ThreadPoolExecutor(max_workers=len(probes)) as pool:
@@ -145,5 +148,12 @@ def assess(
         report.checks["breaker"] = {"ok": ok, "state": state}
         if not ok:
             report.reasons.append(f"breaker: the Marketo circuit breaker is {state}")
+    if "schema" in answers:
+        stopped = str(answers["schema"])
+        report.checks["schema"] = {"ok": not stopped, **({"problems": stopped} if stopped else {})}
+        if stopped:
+            report.reasons.append(
+                f"schema: {stopped}; nothing is written until fixed (leadsync check --fix)"
+            )
     report.healthy = not report.reasons
     return report

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Self
@@ -55,7 +55,8 @@ class ListRule(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    list_id: PositiveInt
+    # a list by its id, or by its exact name (looked up once per cold start)
+    list_id: PositiveInt | None = None
     name: Phrase | None = None
     tag: Phrase | None = None
     country: Phrase | None = None
@@ -64,6 +65,8 @@ class ListRule(BaseModel):
 
     @model_validator(mode="after")
     def _one_condition(self) -> Self:
+        if self.list_id is None and self.name is None:
+            raise ValueError("name the list: `list_id`, or its exact `name`")
         given = [name for name in CONDITIONS if getattr(self, name) is not None]
         if len(given) != 1:
             found = ", ".join(f"`{name}`" for name in given) or "none"
@@ -76,6 +79,8 @@ class ListRule(BaseModel):
     @property
     def label(self) -> str:
         """How messages name the rule: its list id and, when given, its name."""
+        if self.list_id is None:
+            return f"list {self.name!r}"
         return f"list {self.list_id}" + (f" ({self.name})" if self.name else "")
 
     def matches(self, visitor: Visitor) -> bool:
@@ -101,7 +106,28 @@ class ListRules(BaseModel):
     @property
     def list_ids(self) -> frozenset[int]:
         """Every list the rules manage: the only lists leadsync ever adds to or removes from."""
-        return frozenset(rule.list_id for rule in self.rules)
+        return frozenset(rule.list_id for rule in self.rules if rule.list_id is not None)
+
+    @property
+    def unresolved(self) -> list[str]:
+        """The names of lists the rules name without an id, in order."""
+        return list(dict.fromkeys(r.name for r in self.rules if r.list_id is None and r.name))
+
+    def resolved(self, ids: Mapping[str, int]) -> ListRules:
+        """The rules with each list named only by name given its id."""
+        missing = [name for name in self.unresolved if name not in ids]
+        if missing:
+            raise ConfigurationError(
+                "list rules name lists Marketo does not have (or has twice): "
+                + ", ".join(repr(n) for n in missing)
+                + "; run `leadsync check` for the fix"
+            )
+        return ListRules(
+            rules=[
+                r if r.list_id is not None else r.model_copy(update={"list_id": ids[str(r.name)]})
+                for r in self.rules
+            ]
+        )
 
     @classmethod
     def parse(cls, text: str, origin: str = "list rules") -> ListRules:
@@ -126,6 +152,7 @@ def _problem(loc: tuple[int | str, ...], message: str, data: dict[str, Any]) -> 
         rule = raw[index] if isinstance(raw, list) and index < len(raw) else None
         if isinstance(rule, dict):
             named = [f"list {rule['list_id']!r}" if "list_id" in rule else "no list_id"]
+            named = named if "list_id" in rule or "name" not in rule else []
             if isinstance(rule.get("name"), str):
                 named.append(repr(rule["name"]))
             where += f" ({', '.join(named)})"
@@ -137,7 +164,9 @@ def _problem(loc: tuple[int | str, ...], message: str, data: dict[str, Any]) -> 
 def desired_lists(visitor: Visitor, rules: ListRules | Iterable[ListRule]) -> frozenset[int]:
     """The ids of every managed list the visitor belongs in."""
     chosen = rules.rules if isinstance(rules, ListRules) else rules
-    return frozenset(rule.list_id for rule in chosen if rule.matches(visitor))
+    return frozenset(
+        rule.list_id for rule in chosen if rule.list_id is not None and rule.matches(visitor)
+    )
 
 
 def load_list_rules(path: str | Path | None = None) -> ListRules:

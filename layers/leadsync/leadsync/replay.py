@@ -270,8 +270,9 @@ def _usable_entries(found: Sequence[ErrorEntry], report: ReplayReport) -> list[_
         if entry.kind is ErrorKind.REJECTED:
             rejected.append(entry)
             continue
-        if entry.kind in (ErrorKind.RUN_FAILED, ErrorKind.RACED):
-            # a failed fetch run: the next run reads its chats again; a raced write was made
+        if entry.kind in (ErrorKind.RUN_FAILED, ErrorKind.RACED, ErrorKind.CONFIGURATION):
+            # a failed fetch run: the next run reads its chats again; a raced write was made;
+            # a configuration stop held its work back, which goes on once it is fixed
             continue
         if entry.replayed_at is not None:
             replayed_before += 1

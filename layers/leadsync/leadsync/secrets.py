@@ -27,6 +27,8 @@ class Credentials(BaseModel):
     marketo_identity_url: HttpUrl
     # the secret_key LiveChat's webhooks carry (set when the webhook is registered)
     livechat_webhook_secret: SecretStr | None = None
+    # the Client ID of the LiveChat application that owns the webhook (Developer Console)
+    livechat_client_id: str | None = None
 
 
 def parse_credentials(value: object) -> Credentials:

@@ -72,6 +72,8 @@ from leadsync.ports import (
     StatsSink,
     WriteLedger,
 )
+from leadsync.readiness.gate import WAIT_SECONDS as SCHEMA_WAIT_SECONDS
+from leadsync.readiness.gate import SchemaCheck
 from leadsync.resilience import CircuitOpen, GaveUp
 
 ALREADY_EXISTS = "1005"
@@ -112,6 +114,8 @@ class UploadPorts:
     leads: LeadDirectory | None = None
     # what was written to each lead lately, by any path: never written twice
     ledger: WriteLedger | None = None
+    # a lead schema that does not fit the field map holds every lead write back
+    schema: SchemaCheck | None = None
 
 
 class UploadResult(BaseModel):
@@ -299,6 +303,16 @@ def process(
             deferred=_size(batch),
             deferred_seconds=delay,
             wait_reason="daily_quota",
+        )
+    if batch.records and ports.schema is not None and ports.schema.problems():
+        # Marketo would refuse every record (1006): the message waits, losing nothing
+        ports.deferrer.defer(batch, SCHEMA_WAIT_SECONDS)
+        return UploadResult(
+            correlation_id=batch.correlation_id,
+            records=_size(batch),
+            deferred=_size(batch),
+            deferred_seconds=SCHEMA_WAIT_SECONDS,
+            wait_reason="configuration",
         )
     run = _Run(
         batch,

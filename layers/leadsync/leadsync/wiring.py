@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from leadsync.bulk.choice import BulkRoute
     from leadsync.bulk.schedule import BulkSettings
     from leadsync.fetch import FetchSettings, WholeSync
+    from leadsync.lists import ListRules
+    from leadsync.readiness.gate import ErrorSink, SchemaGate
 
 
 class HasRemainingTime(Protocol):
@@ -88,6 +90,16 @@ def marketo_client(
     return client, limiter
 
 
+def schema_gate(client: MarketoClient, state_table: str, errors: ErrorSink) -> SchemaGate:
+    """The check the fetch and the uploads make before they write: the field map's fields
+    exist on the instance and fit what leadsync writes (described at most once an hour)."""
+    from leadsync.adapters.schema_verdict import SchemaVerdicts
+    from leadsync.fieldmap import default_field_map
+    from leadsync.readiness.gate import SchemaGate
+
+    return SchemaGate(default_field_map(), client.lead_fields, SchemaVerdicts(state_table), errors)
+
+
 def call_counters(used: int, at: datetime, zone: ZoneInfo) -> dict[str, int]:
     """Daily counters for `used` Marketo calls made around `at`: the day's total and the
     hour's (in the quota's time zone), from which the digest names the busiest hour."""
@@ -110,7 +122,23 @@ def fetch_settings(env: FetchEnv) -> FetchSettings:
     )
 
 
-def whole_sync(env: FetchEnv, *, erasure_visibility_s: int = 1000) -> WholeSync:
+def list_rules(client: MarketoClient | None = None) -> ListRules:
+    """The list rules, each list named by name given its id (one Marketo call, only when a
+    rule names a list by name; a missing or ambiguous name stops the run)."""
+    from leadsync.lists import default_list_rules
+
+    rules = default_list_rules()
+    if not rules.unresolved or client is None:
+        return rules
+    found: dict[str, list[int]] = {}
+    for item in client.static_lists(rules.unresolved):
+        found.setdefault(item.name, []).append(item.id)
+    return rules.resolved({name: ids[0] for name, ids in found.items() if len(ids) == 1})
+
+
+def whole_sync(
+    env: FetchEnv, *, erasure_visibility_s: int = 1000, client: MarketoClient | None = None
+) -> WholeSync:
     """Lists, erasures and e-mail changes, as configured. Erasure requests taken from the
     queue stay hidden `erasure_visibility_s` (longer than a fetch runs) until confirmed."""
     from leadsync.adapters.erasures import ErasureQueue, QueueInbox
@@ -118,9 +146,8 @@ def whole_sync(env: FetchEnv, *, erasure_visibility_s: int = 1000) -> WholeSync:
     from leadsync.adapters.leads import LeadDirectory
     from leadsync.erasure import ErasureMarkers
     from leadsync.fetch import WholeSync
-    from leadsync.lists import default_list_rules
 
-    rules = default_list_rules()
+    rules = list_rules(client)
     inbox = (
         QueueInbox(ErasureQueue(env.erasure_queue_url), visibility_seconds=erasure_visibility_s)
         if env.erasure_queue_url

@@ -6,13 +6,10 @@ import gc
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from local.simulators.livechat import vocab
 from local.simulators.livechat.params import GenerationParams
 from local.simulators.livechat.timefmt import to_micros
-
-T = TypeVar("T")
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _ID_SPACE = 36**10
@@ -25,7 +22,7 @@ MINUTE = 60 * SECOND
 HOUR = 60 * MINUTE
 
 
-def pick(rnd: random.Random, items: Sequence[T]) -> T:
+def pick[T](rnd: random.Random, items: Sequence[T]) -> T:
     return items[int(rnd.random() * len(items))]
 
 

@@ -58,3 +58,34 @@ class Mailer:
         except AWS_ERRORS as exc:
             raise translate_error(exc, "SendEmail") from exc
         return answer.get("MessageId", "")
+
+
+class SendingIdentities:
+    """What SES says of the addresses the digest goes from and to."""
+
+    def __init__(self, client: SESV2Client | None = None) -> None:
+        self._client = client or aws.sesv2()
+
+    def in_sandbox(self) -> bool | None:
+        """True while SES sends only to verified addresses; None when SES will not say."""
+        try:
+            account = self._client.get_account()
+        except AWS_ERRORS:
+            return None
+        return not account.get("ProductionAccessEnabled", False)
+
+    def status(self, address: str) -> str:
+        """`verified`, `pending`, `failed` or `missing`: the address's own identity, else its
+        domain's."""
+        domain = address.rpartition("@")[2]
+        for identity in (address, domain):
+            try:
+                found = self._client.get_email_identity(EmailIdentity=identity)
+            except AWS_ERRORS as exc:
+                if aws.error_code(exc) == "NotFoundException":
+                    continue
+                raise translate_error(exc, "GetEmailIdentity") from exc
+            if found.get("VerifiedForSendingStatus"):
+                return "verified"
+            return str(found.get("VerificationStatus", "PENDING")).lower()
+        return "missing"

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from pydantic import SecretStr, ValidationError
@@ -47,9 +47,9 @@ from leadsync.marketo.models import (
     Usage,
 )
 from leadsync.marketo.results import map_results, too_large
+from leadsync.marketo.schema import Folder, LeadField, NewField, StaticList
 
 LEADS = "/rest/v1/leads.json"
-_Stats = TypeVar("_Stats", Usage, ErrorStats)
 # room left in a lookup's query or form body for a nextPageToken (Marketo's are ~50 chars)
 PAGE_TOKEN_ROOM = 512
 
@@ -286,6 +286,70 @@ class MarketoClient:
         envelope = self._get("error_stats", "/rest/v1/stats/errors.json", {})
         return _first(ErrorStats, envelope)
 
+    # -- the instance's schema and lists --------------------------------------------------
+    def lead_fields(self) -> list[LeadField]:
+        """Every lead field with its type, length and whether the API may write it."""
+        envelope = self._get("describe", "/rest/v1/leads/describe2.json", {})
+        fields: list[LeadField] = []
+        for entity in envelope.result:
+            raw = entity.get("fields", []) if isinstance(entity, dict) else []
+            fields.extend(_parsed(LeadField, item, envelope) for item in raw)
+        return fields
+
+    def create_lead_fields(self, fields: Sequence[NewField]) -> list[RecordResult]:
+        """Custom fields, one result each (`created`, or `skipped` with its reasons)."""
+        items = [encode_json(f.model_dump(by_alias=True, exclude_defaults=True)) for f in fields]
+        return self._write(
+            "schema_create", "POST", "/rest/v1/leads/schema/fields.json", JsonArrayBody({}), items
+        )
+
+    def static_lists(self, names: Sequence[str]) -> list[StaticList]:
+        """The static lists with these exact names (several may share one)."""
+        return self._lists("name", names)
+
+    def static_lists_by_id(self, ids: Sequence[int]) -> list[StaticList]:
+        return self._lists("id", [str(int(i)) for i in ids])
+
+    def _lists(self, key: str, values: Sequence[str]) -> list[StaticList]:
+        out: list[StaticList] = []
+        for start in range(0, len(values), self.config.records_per_call):
+            params = {key: ",".join(values[start : start + self.config.records_per_call])}
+            token: str | None = None
+            while True:
+                query = {**params, **({"nextPageToken": token} if token else {})}
+                envelope = self._get("lists", "/rest/v1/lists.json", query)
+                out.extend(_parsed(StaticList, raw, envelope) for raw in envelope.result)
+                if not (envelope.more_result and envelope.next_page_token):
+                    break
+                token = envelope.next_page_token
+        return out
+
+    def create_static_list(self, name: str, folder: Folder, description: str = "") -> StaticList:
+        """A new static list (asset API); Marketo refuses a name already taken (709)."""
+        form = {"folder": folder.model_dump_json(), "name": name}
+        if description:
+            form["description"] = description
+        envelope = self._runner.envelope(
+            Call(
+                "list_create",
+                "POST",
+                "/rest/asset/v1/staticLists.json",
+                query_string(form).encode(),
+                FORM,
+            )
+        )
+        if not envelope.result:
+            raise MarketoBadResponse(
+                "local:bad-result", "no list in the answer", request_id=envelope.request_id
+            )
+        return _parsed(StaticList, envelope.result[0], envelope)
+
+    def probe(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> None:
+        """One call whose only answer of interest is whether the API role may make it
+        (MarketoAccessDenied when not); any other refusal is the caller's to read."""
+        data = encode_json(dict(body)) if body is not None else None
+        self._runner.envelope(Call("probe", method, path, data, JSON if data else None))
+
     # -- bulk import ----------------------------------------------------------------------
     def submit_import(
         self,
@@ -369,7 +433,16 @@ def _lead(raw: Any, envelope: Envelope) -> Lead:
         ) from None
 
 
-def _first(model: type[_Stats], envelope: Envelope) -> _Stats:
+def _parsed[Item: (LeadField, StaticList)](model: type[Item], raw: Any, envelope: Envelope) -> Item:
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        raise MarketoBadResponse(
+            "local:bad-result", f"malformed {model.__name__}", request_id=envelope.request_id
+        ) from None
+
+
+def _first[Stats: (Usage, ErrorStats)](model: type[Stats], envelope: Envelope) -> Stats:
     if not envelope.result:
         return model()
     try:

@@ -1,0 +1,73 @@
+"""`leadsync check [--fix]`: is a deployed stack ready to sync, and what to do where not."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from leadsync.clock import utc_now
+from leadsync.marketo.client import MarketoClient
+from leadsync.marketo.schema import Folder
+from leadsync.readiness.gate import VerdictStore
+from leadsync.readiness.marketo_checks import MarketoSetup, check_marketo
+from leadsync.readiness.report import Report
+from leadsync.readiness.service_checks import Identities, ServiceSetup, check_livechat, check_mail
+from leadsync.secrets import Credentials
+from leadsync.sources.livechat import LiveChatClient
+from leadsync.sources.livechat_config import LiveChatConfiguration
+
+
+def folder_of(text: str | None) -> Folder | None:
+    """`--list-folder 12` (a folder) or `Program:1034`."""
+    if not text:
+        return None
+    kind, _, number = text.rpartition(":")
+    return Folder(id=int(number), type=kind or "Folder")
+
+
+def run_check(
+    *,
+    credentials: Credentials,
+    marketo: MarketoClient,
+    marketo_setup: MarketoSetup,
+    service_setup: ServiceSetup,
+    identities: Identities,
+    verdicts: VerdictStore | None,
+    fix: bool,
+) -> Report:
+    now = utc_now()
+    report = Report()
+    before = _counted(marketo.calls)
+    check_marketo(marketo, marketo_setup, report, fix=fix, verdicts=verdicts, now=now)
+    report.marketo_calls = _counted(marketo.calls) - before
+    archives = LiveChatClient(
+        credentials.livechat_account_id,
+        credentials.livechat_token.get_secret_value(),
+        str(credentials.livechat_api_url),
+    )
+    config = LiveChatConfiguration(
+        credentials.livechat_account_id,
+        credentials.livechat_token.get_secret_value(),
+        str(credentials.livechat_api_url),
+    )
+    try:
+        check_livechat(archives, config, service_setup, report, now=now, fix=fix)
+    finally:
+        archives.close()
+        config.close()
+    check_mail(identities, service_setup, report)
+    return report
+
+
+def _counted(calls: Mapping[str, int]) -> int:
+    return sum(n for kind, n in calls.items() if kind != "identity")
+
+
+def parameters_of(stack: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        p["ParameterKey"]: str(p.get("ParameterValue", "")) for p in stack.get("Parameters", [])
+    }
+
+
+def admins_of(value: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in value.split(",") if a.strip())
