@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from local.check_run import run_check
 from local.sync_run import CycleReport, run_cycle, seed_known_visitors
 from local.world import LocalWorld, WorldOptions, stop_kept_world
 
@@ -26,7 +27,7 @@ def _show(title: str, value: Any) -> None:
 
 
 def _open_world(args: argparse.Namespace) -> LocalWorld:
-    options = WorldOptions(chats=args.chats, seed=args.seed, keep=args.keep)
+    options = WorldOptions(chats=args.chats, seed=args.seed, keep=args.keep, fresh=args.fresh)
     if args.keep:
         kept = LocalWorld.attach(options)
         if kept is not None:
@@ -92,6 +93,29 @@ def _digest(world: LocalWorld) -> None:
         _show(f"the {part} part SES accepted", str(path))
 
 
+def _checked(world: LocalWorld, *flags: str) -> bool:
+    _step(f"leadsync check {' '.join(flags)}".rstrip())
+    run = run_check(world, *flags)
+    for line in run.output.splitlines():
+        print(f"    {line}", flush=True)
+    print(run.tally, flush=True)
+    return run.code == 0
+
+
+def _first_day(world: LocalWorld) -> None:
+    """A freshly provisioned Marketo: the first run stops before any write, check names
+    what is missing, check --fix creates it, and the next run delivers everything."""
+    _step("the first hourly run, before anything is set up in Marketo")
+    first = run_cycle(world, say=lambda line: print(f"    {line}", flush=True))
+    _show("fetch stopped", first.fetch.get("stopped"))
+    _show("leads written", first.created + first.updated)
+    _show("records Marketo refused for a missing field", first.field_errors)
+    _checked(world)
+    _checked(world, "--fix")
+    if not _checked(world):
+        raise SystemExit("leadsync check still fails after --fix")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__)
     parser.add_argument("--chats", type=int, default=2000, help="chats the LiveChat side holds")
@@ -102,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         help="leave the world running, and use the one a previous --keep run left",
     )
     parser.add_argument("--stop", action="store_true", help="stop a kept world and exit")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="a freshly provisioned Marketo and an unregistered webhook: check, fix, sync",
+    )
     args = parser.parse_args(argv)
     if args.stop:
         stopped = stop_kept_world(WorldOptions().state_dir)
@@ -109,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     world = _open_world(args)
     try:
+        if args.fresh:
+            _first_day(world)
+            _step("the next hourly run, after the fix")
         report = run_cycle(world, say=lambda line: print(f"    {line}", flush=True))
         _summary(world, report)
         _digest(world)

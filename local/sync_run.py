@@ -36,6 +36,8 @@ class CycleReport:
     peak_calls_per_window: int = 0
     peak_in_flight: int = 0
     limit_errors: int = 0
+    # records Marketo refused because a field does not exist (1006)
+    field_errors: int = 0
     seconds: float = 0.0
     fetch: dict[str, Any] = field(default_factory=dict)
     drain: DrainReport = field(default_factory=DrainReport)
@@ -49,7 +51,7 @@ class CycleReport:
             f"marketo_calls={self.marketo_calls} "
             f"peak_calls_per_window={self.peak_calls_per_window} "
             f"peak_in_flight={self.peak_in_flight} limit_errors={self.limit_errors} "
-            f"seconds={round(self.seconds)}"
+            f"field_errors={self.field_errors} seconds={round(self.seconds)}"
         )
 
 
@@ -182,6 +184,9 @@ def run_cycle(world: LocalWorld, *, say: Callable[[str], None] = lambda _: None)
     report.peak_calls_per_window = _peak_in_window(counted, window)
     report.peak_in_flight = max((int(r["in_flight_at_start"]) + 1 for r in ours), default=0)
     report.limit_errors = sum(1 for r in ours for code in r["errors"] if code in LIMIT_CODES)
+    report.field_errors = sum(
+        1 for r in ours for code in [*r["errors"], *r.get("reasons", [])] if code == "1006"
+    )
     for r in ours:
         report.calls_by_action[r["action"]] = report.calls_by_action.get(r["action"], 0) + 1
     return report

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any
 
 import boto3
+import requests
 
 from local.event_sources import DrainReport, ListeningSource, SqsPoller, scheduled_event
 from local.http_api import LocalHttpApi, http_routes
@@ -48,9 +49,19 @@ class WorldOptions:
     list_rules: str | None = None
     # leave the servers running at the end, for the next `make demo KEEP=1` to use again
     keep: bool = False
+    # a freshly provisioned Marketo (standard fields only, no lists) and no webhook registered
+    # in LiveChat: what a user meets on the first day
+    fresh: bool = False
 
 
 WORLD_FILE = "world.json"
+# the Personal Access Token's scopes: read archives, register webhooks, read the license
+LIVECHAT_SCOPES = (
+    "chats--all:ro",
+    "webhooks.configuration:rw",
+    "webhooks.state:rw",
+    "properties.license.value--all:ro",
+)
 
 
 def _get_json(url: str) -> Any:
@@ -135,15 +146,35 @@ class LocalWorld:
             "marketo_client_id": secrets.token_hex(8),
             "marketo_client_secret": secrets.token_urlsafe(24),
             "livechat_webhook_secret": secrets.token_urlsafe(24),
+            "livechat_client_id": secrets.token_hex(16),
         }
         self.webhook_secret = creds["livechat_webhook_secret"]
         self._start_servers(creds, logs)
         self.stack = deploy(self.options.stack_name, self._parameters(), self.session, self.aws_url)
         self._put_credentials(creds)
-        self.session.client("sesv2", endpoint_url=self.aws_url).create_email_identity(
-            EmailIdentity=self.options.sender_email
-        )
+        ses = self.session.client("sesv2", endpoint_url=self.aws_url)
+        # the sender and, as in SES's sandbox, the admin are verified identities
+        for address in {self.options.sender_email, *self.options.admin_email.split(",")}:
+            ses.create_email_identity(EmailIdentity=address.strip())
+        if not self.options.fresh:
+            self._register_webhook(creds)
         self._start_functions()
+
+    def _register_webhook(self, creds: dict[str, str]) -> None:
+        """LiveChat's `incoming_chat` webhook pointed at the stack, as `leadsync check --fix`
+        registers it."""
+        assert self.stack is not None
+        url = f"{self.livechat_url}/v3.6/configuration/action/register_webhook"
+        body = {
+            "url": self.stack.outputs["WebhookUrl"],
+            "action": "incoming_chat",
+            "secret_key": creds["livechat_webhook_secret"],
+            "owner_client_id": creds["livechat_client_id"],
+            "type": "license",
+            "description": f"leadsync {self.stack.name}",
+        }
+        auth = (creds["livechat_account_id"], creds["livechat_token"])
+        requests.post(url, json=body, auth=auth, timeout=10).raise_for_status()
 
     def _start_functions(self) -> None:
         assert self.stack is not None
@@ -207,6 +238,7 @@ class LocalWorld:
                     # "--flag=value": a random secret may start with "-"
                     f"--client-id={creds['marketo_client_id']}",
                     f"--client-secret={creds['marketo_client_secret']}",
+                    *(["--fresh"] if self.options.fresh else []),
                     *self.options.marketo_args,
                 ],
                 logs / "marketo.log",
@@ -225,6 +257,8 @@ class LocalWorld:
                     "0",
                     f"--account-id={creds['livechat_account_id']}",
                     f"--token={creds['livechat_token']}",
+                    f"--scopes={','.join(LIVECHAT_SCOPES)}",
+                    f"--client-ids={creds['livechat_client_id']}",
                     "--seed",
                     str(self.options.seed),
                     "--chats",
