@@ -55,13 +55,6 @@ class WorldOptions:
 
 
 WORLD_FILE = "world.json"
-# the Personal Access Token's scopes: read archives, register webhooks, read the license
-LIVECHAT_SCOPES = (
-    "chats--all:ro",
-    "webhooks.configuration:rw",
-    "webhooks.state:rw",
-    "properties.license.value--all:ro",
-)
 
 
 def _get_json(url: str) -> Any:
@@ -257,8 +250,8 @@ class LocalWorld:
                     "0",
                     f"--account-id={creds['livechat_account_id']}",
                     f"--token={creds['livechat_token']}",
-                    f"--scopes={','.join(LIVECHAT_SCOPES)}",
-                    f"--client-ids={creds['livechat_client_id']}",
+                    "--full-scopes",
+                    f"--client-id={creds['livechat_client_id']}",
                     "--seed",
                     str(self.options.seed),
                     "--chats",

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import requests
 
+from local.simulators.livechat import DEFAULT_ARCHIVE_RETENTION_MONTHS, DEFAULT_CLIENT_ID
+from local.simulators.livechat.__main__ import simulator_from_args
+
 
 def _run(args: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
@@ -64,3 +67,56 @@ def test_cli_starts_on_a_free_port_with_the_given_settings(tmp_path: Path) -> No
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_cli_configures_client_ids_scopes_and_retention() -> None:
+    process = _run(
+        [
+            "--port",
+            "0",
+            "--chats",
+            "2",
+            "--full-scopes",
+            "--client-id",
+            "app-one",
+            "--client-id",
+            "app-two",
+            "--archive-retention-months",
+            "-1",
+            "--license-webhooks-disabled",
+        ]
+    )
+    try:
+        assert process.stdout is not None
+        base = process.stdout.readline().strip().removeprefix("livechat-simulator listening on ")
+        url = f"{base}/v3.6/configuration/action"
+        auth = ("leadsync-sim-account", "leadsync-sim-token")
+        state = requests.post(
+            f"{url}/get_license_webhooks_state",
+            json={"owner_client_id": "app-two"},
+            auth=auth,
+            timeout=5,
+        )
+        assert state.json() == {"license_webhooks_enabled": False}
+        limits = requests.post(
+            f"{url}/list_license_properties", json={"namespace": "limits"}, auth=auth, timeout=5
+        ).json()["limits"]
+        assert limits["archives_retention.base"] == -1
+        shown = requests.get(f"{base}/_sim/webhooks", timeout=5).json()
+        assert shown["client_ids"] == ["app-one", "app-two"]
+        archives = requests.post(
+            f"{base}/v3.6/agent/action/list_archives", json={}, auth=auth, timeout=5
+        )
+        assert archives.status_code == 200
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_cli_defaults_keep_the_read_only_token() -> None:
+    sim = simulator_from_args(["--chats", "1"])
+    assert sim.scopes == frozenset({"chats--all:ro"})
+    assert sim.client_ids == (DEFAULT_CLIENT_ID,)
+    assert sim.archive_retention_months == DEFAULT_ARCHIVE_RETENTION_MONTHS == 24
+    scoped = simulator_from_args(["--chats", "1", "--scope", "webhooks.state:ro"])
+    assert scoped.scopes == frozenset({"webhooks.state:ro"})

@@ -9,14 +9,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from local.simulators.livechat.configuration import (
+    DEFAULT_ARCHIVE_RETENTION_MONTHS,
+    DEFAULT_CLIENT_ID,
+)
 from local.simulators.livechat.data import GenerationParams, chats_for_visitors
 from local.simulators.livechat.faults import FaultConfig
+from local.simulators.livechat.scopes import DEFAULT_SCOPES, FULL_SCOPES
 from local.simulators.livechat.server import (
     DEFAULT_ACCOUNT_ID,
-    DEFAULT_SCOPES,
     DEFAULT_TOKEN,
     LiveChatSimulator,
 )
+from local.simulators.livechat.webhooks import DEFAULT_ORGANIZATION_ID
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,10 +44,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--start", default=None, help="ISO 8601 start of the chats' window")
     parser.add_argument("--end", default=None, help="ISO 8601 end of the chats' window")
     parser.add_argument(
+        "--scope",
+        action="append",
+        default=None,
+        help=f"a scope of the token (repeat for more; default {', '.join(DEFAULT_SCOPES)})",
+    )
+    parser.add_argument(
+        "--full-scopes",
+        action="store_true",
+        help=f"the token holds {', '.join(FULL_SCOPES)}",
+    )
+    parser.add_argument(
+        "--client-id",
+        action="append",
+        default=None,
+        help=f"a Client ID the organization owns (repeat for more; default {DEFAULT_CLIENT_ID})",
+    )
+    parser.add_argument(
+        "--archive-retention-months",
+        type=int,
+        default=None,
+        help=f"chat archive retention (default {DEFAULT_ARCHIVE_RETENTION_MONTHS}; -1 unlimited)",
+    )
+    parser.add_argument(
+        "--license-webhooks-disabled",
+        action="store_true",
+        help="license webhooks start disabled (as after disable_license_webhooks)",
+    )
+    parser.add_argument(
         "--config",
         type=Path,
         default=None,
-        help="JSON: {host, port, account_id, token, scopes, generation: {...}, faults: {...}}",
+        help="JSON: {host, port, account_id, token, scopes, client_ids, "
+        "archive_retention_months, license_webhooks_enabled, organization_id, "
+        "generation: {...}, faults: {...}}",
     )
     return parser
 
@@ -61,14 +96,27 @@ def simulator_from_args(argv: Sequence[str] | None = None) -> LiveChatSimulator:
     if args.visitors is not None:
         wanted = GenerationParams.from_mapping(generation)
         generation["chats"] = chats_for_visitors(wanted, args.visitors)
+    scopes = args.scope or config.get("scopes", DEFAULT_SCOPES)
+    if args.full_scopes:
+        scopes = [*FULL_SCOPES, *scopes]
+    retention = args.archive_retention_months
     return LiveChatSimulator(
         GenerationParams.from_mapping(generation),
         account_id=args.account_id or config.get("account_id", DEFAULT_ACCOUNT_ID),
         token=args.token or config.get("token", DEFAULT_TOKEN),
-        scopes=config.get("scopes", DEFAULT_SCOPES),
+        scopes=scopes,
         host=args.host or config.get("host", "127.0.0.1"),
         port=args.port if args.port is not None else int(config.get("port", 0)),
         faults=FaultConfig.from_mapping(config.get("faults", {})),
+        client_ids=args.client_id or config.get("client_ids", [DEFAULT_CLIENT_ID]),
+        archive_retention_months=int(
+            retention
+            if retention is not None
+            else config.get("archive_retention_months", DEFAULT_ARCHIVE_RETENTION_MONTHS)
+        ),
+        license_webhooks_enabled=not args.license_webhooks_disabled
+        and bool(config.get("license_webhooks_enabled", True)),
+        organization_id=config.get("organization_id", DEFAULT_ORGANIZATION_ID),
     )
 
 

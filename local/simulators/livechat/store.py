@@ -76,6 +76,12 @@ class ChatStore:
         for number in range(len(self._records)):
             yield self.chat(number)
 
+    def find(self, chat_id: str) -> Chat | None:
+        """A fresh copy of the chat with this id, if there is one."""
+        with self.lock:
+            number = self._ids().get(chat_id)
+            return None if number is None else self.chat(number)
+
     def customer_email(self, number: int) -> str | None:
         record = self._records[number]
         if isinstance(record, tuple):

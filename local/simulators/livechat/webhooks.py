@@ -85,10 +85,13 @@ def for_chat(
     chat: Mapping[str, Any],
     *,
     secret_key: str,
+    webhook_id: str | None = None,
     organization_id: str = DEFAULT_ORGANIZATION_ID,
 ) -> dict[str, Any]:
     if action == "incoming_chat":
-        return incoming_chat(chat, secret_key=secret_key, organization_id=organization_id)
+        return incoming_chat(
+            chat, secret_key=secret_key, webhook_id=webhook_id, organization_id=organization_id
+        )
     if action == "chat_deactivated":
         thread = (chat.get("threads") or [chat.get("thread") or {}])[-1]
         agents = [u["id"] for u in chat.get("users", []) if u.get("type") == "agent"]
@@ -97,6 +100,7 @@ def for_chat(
             str(thread.get("id", "")),
             agents[0] if agents else None,
             secret_key=secret_key,
+            webhook_id=webhook_id,
             organization_id=organization_id,
         )
     raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
