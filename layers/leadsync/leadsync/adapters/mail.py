@@ -85,7 +85,8 @@ class SendingIdentities:
                 if aws.error_code(exc) == "NotFoundException":
                     continue
                 raise translate_error(exc, "GetEmailIdentity") from exc
-            if found.get("VerifiedForSendingStatus"):
+            status = str(found.get("VerificationStatus", "PENDING")).lower()
+            if found.get("VerifiedForSendingStatus") or status == "success":
                 return "verified"
-            return str(found.get("VerificationStatus", "PENDING")).lower()
+            return status
         return "missing"
