@@ -1,7 +1,10 @@
 """The simulator driven by an independent client: marketorestpython 0.5.25, unmodified.
 
 Only its host and its built-in 5 calls/s sleep are redirected; everything it sends (URLs,
-_method=GET form bodies, bearer headers, multipart imports) is its own.
+_method=GET form bodies, bearer headers, multipart imports) is its own. Its methods put the
+token in their arguments, but its HTTP layer moves it into the `Authorization: Bearer`
+header before sending, as Marketo requires since 2026-08-31: every request is recorded and
+checked to carry no `access_token` parameter, so it needs no adapter.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from marketorestpython.client import MarketoClient
 from marketorestpython.helper import http_lib
 from marketorestpython.helper.exceptions import MarketoException
@@ -37,7 +42,29 @@ def sim() -> Iterator[MarketoSimulator]:
 
 
 @pytest.fixture
-def mc(sim: MarketoSimulator, monkeypatch: pytest.MonkeyPatch) -> Any:
+def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[requests.PreparedRequest]]:
+    """Every request the client sends; on teardown, none may carry the token but as a header."""
+    seen: list[requests.PreparedRequest] = []
+    original = requests.Session.send
+
+    def record(session: requests.Session, request: requests.PreparedRequest, **kw: Any) -> Any:
+        seen.append(request)
+        return original(session, request, **kw)
+
+    monkeypatch.setattr(requests.Session, "send", record)
+    yield seen
+    assert seen, "the client's requests were not recorded"
+    for request in seen:
+        parts = urlsplit(request.url or "")
+        assert "access_token" not in parse_qs(parts.query), request.url
+        body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
+        assert b"access_token" not in body, request.url
+        if not parts.path.startswith("/identity/"):
+            assert str(request.headers.get("Authorization", "")).startswith("Bearer ")
+
+
+@pytest.fixture
+def mc(sim: MarketoSimulator, monkeypatch: pytest.MonkeyPatch, sent: list[Any]) -> Any:
     # its decorator sleeps to stay at 5 calls/s; the simulator enforces the real limits
     monkeypatch.setattr(
         http_lib, "time", types.SimpleNamespace(time=time.time, sleep=lambda _s: None)
@@ -163,3 +190,32 @@ def test_expired_token_is_602(mc: Any, sim: MarketoSimulator) -> None:
     assert caught.value.code == "602"
     mc.valid_until = None  # what the client does when its own clock says the token is old
     assert mc.create_update_leads([{"email": "late@x.com"}])[0]["status"] == "created"
+
+
+def test_describe2(mc: Any) -> None:
+    [lead] = mc.execute("describe2")
+    assert lead["name"] == "API Lead"
+    names = {f["name"] for f in lead["fields"]}
+    assert {"email", "livechatLastChat", "salutation"} <= names
+    assert ["email"] in lead["searchableFields"]
+
+
+def test_static_lists_through_both_apis(mc: Any, sim: MarketoSimulator) -> None:
+    [made] = mc.execute(
+        "create_list", name="Chat buyers", folderId=1034, folderType="Program", description="d"
+    )
+    assert (made["name"], made["folder"]) == ("Chat buyers", {"id": 1034, "type": "Program"})
+    assert mc.execute("get_list_by_name", name="Chat buyers") == [made]
+    lists = mc.execute("get_multiple_lists", name=["Chat buyers", "LiveChat visitors"])
+    assert sorted(item["id"] for item in lists) == [1001, made["id"]]
+    with pytest.raises(Exception, match="'code': '709'"):
+        mc.execute("create_list", name="chat BUYERS", folderId=1034, folderType="Program")
+    ids = [r["id"] for r in mc.execute("create_update_leads", leads=[{"email": "s@x.com"}])]
+    assert mc.execute("add_leads_to_list", listId=made["id"], id=ids)[0]["status"] == "added"
+    assert sim.store.members(made["id"]) == ids
+
+
+def test_access_denied_is_603(mc: Any, sim: MarketoSimulator) -> None:
+    sim.set_config({"denied_permissions": ["lead_read", "lead_write"]})
+    with pytest.raises(Exception, match="'code': '603'"):
+        mc.execute("describe2")

@@ -11,6 +11,10 @@ from typing import Any
 import pytest
 
 from local.simulators.marketo import ROUTES, MarketoSimulator, SimulatorConfig
+from local.simulators.marketo.field_admin import CREATE_KEYS, UPDATE_KEYS
+from local.simulators.marketo.fielddefs import CREATABLE_TYPES
+from local.simulators.marketo.permissions import AREAS, BULK_IMPORT, USAGE, allowed
+from local.simulators.marketo.routes import ASSET_API, LEGACY
 from local.simulators.marketo.testing import SimClient
 
 pytestmark = pytest.mark.contract
@@ -41,7 +45,43 @@ READS: dict[tuple[str, str], set[str]] = {
     ("GET", "/bulk/v1/leads/batch/{batchId}.json"): {"batchId"},
     ("GET", "/bulk/v1/leads/batch/{batchId}/failures.json"): {"batchId"},
     ("GET", "/bulk/v1/leads/batch/{batchId}/warnings.json"): {"batchId"},
+    ("GET", "/rest/v1/leads/describe2.json"): set(),
+    ("GET", "/rest/v1/leads/schema/fields.json"): {"batchSize", "nextPageToken"},
+    ("POST", "/rest/v1/leads/schema/fields.json"): {"input"},
+    ("GET", "/rest/v1/leads/schema/fields/{fieldApiName}.json"): {"fieldApiName"},
+    ("POST", "/rest/v1/leads/schema/fields/{fieldApiName}.json"): {"fieldApiName", "input"},
+    ("GET", "/rest/v1/lists.json"): {
+        "id",
+        "name",
+        "programName",
+        "workspaceName",
+        "batchSize",
+        "nextPageToken",
+    },
+    ("GET", "/rest/v1/lists/{listId}.json"): {"listId"},
 }
+
+# The asset API's static-list routes are not in swagger-mapi.json; their contract is the
+# static-list section of the shared Marketo reference (marketo-setup.md, section c):
+# result[{id, name, description?, createdAt, updatedAt, folder{id,type}, computedUrl}],
+# plus `workspace`, which Marketo's recorded answers carry.
+ASSET_ROUTES = {
+    ("POST", "/rest/asset/v1/staticLists.json"),
+    ("GET", "/rest/asset/v1/staticList/byName.json"),
+}
+ASSET_LIST_REQUIRED = {"id", "name", "createdAt", "updatedAt", "folder", "computedUrl"}
+ASSET_LIST_OPTIONAL = {"description", "workspace"}
+ASSET_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\+0000")
+
+# "Required Permissions: ..." in the Swagger, as the simulator's permission areas
+PERMISSION_AREAS = {
+    "Read-Only Lead": "lead_read",
+    "Read-Write Lead": "lead_write",
+    "Read-Write Schema Standard Field": "schema",
+    "Read-Write Schema Custom Field": "schema",
+}
+# finer switches of the simulator that Marketo's roles do not have
+SIMULATOR_ONLY = {BULK_IMPORT, USAGE}
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -105,9 +145,49 @@ def test_every_served_route_is_in_the_swagger(mapi: dict[str, Any]) -> None:
         assert route.method.lower() in mapi["paths"][route.template], route
 
 
-def test_the_legacy_delete_is_the_only_route_outside_the_swagger() -> None:
-    outside = [(r.method, r.template) for r in ROUTES if not r.in_swagger]
-    assert outside == [("DELETE", "/rest/v1/leads.json")]
+def test_routes_outside_the_lead_swagger_are_the_legacy_delete_and_the_asset_api(
+    mapi: dict[str, Any],
+) -> None:
+    legacy = [(r.method, r.template) for r in ROUTES if r.spec == LEGACY]
+    assert legacy == [("DELETE", "/rest/v1/leads.json")]
+    asset = {(r.method, r.template) for r in ROUTES if r.spec == ASSET_API}
+    assert asset == ASSET_ROUTES
+    for _method, template in asset:
+        assert template not in mapi["paths"]
+    assert all(r.in_swagger for r in ROUTES if r.spec not in {LEGACY, ASSET_API})
+
+
+def test_no_operation_takes_the_access_token_as_a_parameter(mapi: dict[str, Any]) -> None:
+    # the token travels in the Authorization header only; the simulator reads it nowhere else
+    for path, operations in mapi["paths"].items():
+        for method, op in operations.items():
+            names = {p["name"] for p in op.get("parameters", [])}
+            assert "access_token" not in names, (method, path)
+
+
+def test_required_permissions_match_the_swagger(mapi: dict[str, Any]) -> None:
+    """A role holding any one permission the Swagger names may call the route."""
+    for route in ROUTES:
+        if not route.in_swagger:
+            continue
+        description = _operation(mapi, route.method, route.template).get("description", "")
+        found = re.search(r"Required Permissions:\s*([^<]*)", description)
+        assert found is not None, route
+        named = [p.strip().rstrip(".") for p in found.group(1).split(",")]
+        if named == ["None"]:
+            assert set(route.needs) <= SIMULATOR_ONLY, route
+            continue
+        for permission in named:
+            held = {PERMISSION_AREAS[permission]} | SIMULATOR_ONLY
+            assert allowed(route.needs, AREAS - held), (route.template, permission)
+        assert not allowed(route.needs, AREAS - SIMULATOR_ONLY), route
+
+
+def test_field_management_inputs_match_the_swagger(mapi: dict[str, Any]) -> None:
+    create = mapi["definitions"]["CreateLeadField"]
+    assert set(create["properties"]) == CREATE_KEYS
+    assert set(create["properties"]["dataType"]["enum"]) == CREATABLE_TYPES
+    assert set(mapi["definitions"]["UpdateLeadField"]["properties"]) == UPDATE_KEYS
 
 
 def test_parameter_names_read_are_named_in_the_swagger(mapi: dict[str, Any]) -> None:
@@ -187,3 +267,119 @@ def test_answers_match_the_swagger_shapes(
     failed = client.get("/rest/v1/lists/9/leads.json")
     _check(mapi, failed, "ResponseOfLead", "Lead")
     assert re.fullmatch(r"[0-9a-f]+#[0-9a-f]+", failed["requestId"])
+
+
+def _conforms(spec: dict[str, Any], schema: dict[str, Any], value: Any, where: str) -> None:
+    """`value` has the Swagger schema's shape: required members, no undeclared member, types."""
+    if "$ref" in schema:
+        schema = _definition(spec, schema["$ref"])
+    if value is None:
+        return  # Marketo sends null for unset members (leads.md: "description": null)
+    kind = schema.get("type", "object")
+    if kind == "object":
+        assert isinstance(value, dict), where
+        members = schema.get("properties", {})
+        assert set(schema.get("required", [])) <= set(value), (where, value)
+        assert set(value) <= set(members), (where, set(value) - set(members))
+        for key, item in value.items():
+            _conforms(spec, members[key], item, f"{where}.{key}")
+    elif kind == "array":
+        assert isinstance(value, list), where
+        for index, item in enumerate(value):
+            _conforms(spec, schema["items"], item, f"{where}[{index}]")
+    else:
+        types = {"string": str, "integer": int, "boolean": bool, "number": int | float}
+        assert isinstance(value, types[kind]), (where, value)
+        assert kind == "boolean" or not isinstance(value, bool), (where, value)
+        assert value in schema.get("enum", [value]), (where, value)
+
+
+def _shaped(spec: dict[str, Any], body: dict[str, Any], method: str, path: str) -> None:
+    response = _response_def(spec, method, path)
+    envelope = spec["definitions"][response]
+    assert set(envelope["required"]) <= set(body), (response, body)
+    item = envelope["properties"]["result"]["items"]
+    for index, entry in enumerate(body["result"]):
+        if entry.get("status") == "skipped":
+            # the record-level failure form shared by every Marketo write (error-codes.md)
+            assert set(entry) <= {"name", "status", "reasons"}, entry
+            for reason in entry["reasons"]:
+                _conforms(spec, {"$ref": "#/definitions/Reason"}, reason, path)
+            continue
+        _conforms(spec, item, entry, f"{response}.result[{index}]")
+    for error in body["errors"]:
+        _conforms(spec, {"$ref": "#/definitions/Error"}, error, f"{response}.errors")
+
+
+def test_schema_answers_match_the_swagger(mapi: dict[str, Any], client: SimClient) -> None:
+    fields = "/rest/v1/leads/schema/fields.json"
+    field = "/rest/v1/leads/schema/fields/{fieldApiName}.json"
+    _shaped(mapi, client.get("/rest/v1/leads/describe.json"), "GET", "/rest/v1/leads/describe.json")
+    described = client.get("/rest/v1/leads/describe2.json")
+    _shaped(mapi, described, "GET", "/rest/v1/leads/describe2.json")
+    assert described["result"][0]["name"] == "API Lead"
+    assert ["email"] in described["result"][0]["searchableFields"]
+    browsed = client.get(fields, batchSize=10)
+    _shaped(mapi, browsed, "GET", fields)
+    assert browsed["moreResult"] is True
+    assert isinstance(browsed["nextPageToken"], str)
+    created = client.post(
+        fields,
+        {
+            "input": [
+                {"displayName": "Acme Code", "name": "acmeCode", "dataType": "string"},
+                {"displayName": "Acme Code", "name": "acmeCode", "dataType": "string"},
+            ]
+        },
+    )
+    _shaped(mapi, created, "POST", fields)
+    assert [r["status"] for r in created["result"]] == ["created", "skipped"]
+    one = client.get(field.replace("{fieldApiName}", "acmeCode"))
+    _shaped(mapi, one, "GET", field)
+    assert one["result"][0]["isApiCreated"] is True
+    updated = client.post(
+        field.replace("{fieldApiName}", "acmeCode"), {"input": [{"description": "d"}]}
+    )
+    _shaped(mapi, updated, "POST", field)
+    missing = client.get(field.replace("{fieldApiName}", "nope"))
+    _shaped(mapi, missing, "GET", field)
+    assert missing["errors"][0]["code"] == "1013"
+
+
+def test_list_answers_match_the_swagger(mapi: dict[str, Any], client: SimClient) -> None:
+    listed = client.get("/rest/v1/lists.json", name="LiveChat visitors")
+    _shaped(mapi, listed, "GET", "/rest/v1/lists.json")
+    assert [item["id"] for item in listed["result"]] == [1001]
+    one = client.get("/rest/v1/lists/1001.json")
+    _shaped(mapi, one, "GET", "/rest/v1/lists/{listId}.json")
+    missing = client.get("/rest/v1/lists/4242.json")
+    _shaped(mapi, missing, "GET", "/rest/v1/lists/{listId}.json")
+    assert missing["errors"][0]["code"] == "1013"
+
+
+def test_asset_static_list_answers_match_the_reference(client: SimClient) -> None:
+    folder = json.dumps({"id": 1034, "type": "Program"})
+    _status, made = client.request(
+        "POST",
+        "/rest/asset/v1/staticLists.json",
+        form={"folder": folder, "name": "Chat leads", "description": "d"},
+    )
+    found = client.get("/rest/asset/v1/staticList/byName.json", name="Chat leads")
+    for body in (made, found):
+        assert body["success"] is True
+        [item] = body["result"]
+        assert ASSET_LIST_REQUIRED <= set(item) <= ASSET_LIST_REQUIRED | ASSET_LIST_OPTIONAL
+        assert item["folder"] == {"id": 1034, "type": "Program"}
+        assert ASSET_TIME.fullmatch(item["createdAt"])
+        assert ASSET_TIME.fullmatch(item["updatedAt"])
+        assert isinstance(item["id"], int)
+        assert isinstance(item["computedUrl"], str)
+    nothing = client.get("/rest/asset/v1/staticList/byName.json", name="No such list")
+    assert nothing["success"] is True
+    assert "result" not in nothing
+    assert all(isinstance(w, str) for w in nothing["warnings"])
+    _status, taken = client.request(
+        "POST", "/rest/asset/v1/staticLists.json", form={"folder": folder, "name": "Chat leads"}
+    )
+    assert taken["success"] is False
+    assert taken["errors"][0]["code"] == "709"

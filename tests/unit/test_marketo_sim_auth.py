@@ -65,13 +65,38 @@ def test_unknown_and_expired_tokens(sim: MarketoSimulator, client: SimClient) ->
     assert audit["by_code"] == {"601": 1, "602": 1}
 
 
-def test_access_token_query_parameter_is_accepted(client: SimClient) -> None:
+def test_access_token_only_as_a_query_or_form_parameter_is_refused(
+    sim: MarketoSimulator, client: SimClient
+) -> None:
+    # since 2026-08-31 Marketo reads the token from the Authorization header only: one sent
+    # any other way is no token at all, and a call without a token is 603 (600 is retired)
     token = client.token()
     status, body = client.request(
         "GET", "/rest/v1/stats/usage.json", params={"access_token": token}, auth=False
     )
     assert status == 200
-    assert body["success"] is True
+    assert body["success"] is False
+    assert body["errors"][0]["code"] == "603"
+    _status, body = client.request(
+        "POST",
+        "/rest/v1/leads.json",
+        params={"_method": "GET"},
+        form={"access_token": token, "filterType": "email", "filterValues": "a@x.com"},
+        auth=False,
+    )
+    assert body["errors"][0]["code"] == "603"
+    _status, body = client.request(
+        "GET", "/rest/v1/stats/usage.json", headers={"Authorization": "Bearer "}, auth=False
+    )
+    assert body["errors"][0]["code"] == "603"
+    _status, body = client.request(
+        "GET", "/rest/v1/stats/usage.json", headers={"Authorization": f"Basic {token}"}, auth=False
+    )
+    assert body["errors"][0]["code"] == "603"
+    # no token, no API user to charge: none of them cost quota
+    assert sim.audit()["quota_used"] == 0
+    assert sim.audit()["requests"][-1]["user"] is None
+    assert client.get("/rest/v1/stats/usage.json")["success"] is True
 
 
 def test_token_expiring_every_n_calls(sim: MarketoSimulator, client: SimClient) -> None:

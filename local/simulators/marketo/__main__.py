@@ -1,7 +1,9 @@
 """`python -m local.simulators.marketo --port 0 --client-id ID --client-secret S [...]`.
 
 Every scalar key of SimulatorConfig and FaultConfig is a flag (`window_seconds` ->
-`--window-seconds`); structured keys (custom_fields, lists, extra_clients) come from --config.
+`--window-seconds`, lists comma-separated: `--denied-permissions lead_write,schema`); a
+boolean flag alone means true (`--fresh`); structured keys (custom_fields, lists,
+extra_clients) come from --config.
 """
 
 from __future__ import annotations
@@ -48,12 +50,14 @@ def _add_flags(parser: argparse.ArgumentParser, cls: type[Any], dest_prefix: str
     for f in dataclasses.fields(cls):
         if f.name in _FILE_ONLY:
             continue
+        extra: dict[str, Any] = {"nargs": "?", "const": True} if hints[f.name] is bool else {}
         parser.add_argument(
             "--" + f.name.replace("_", "-"),
             dest=dest_prefix + f.name,
             type=_converter(hints[f.name]),
             default=argparse.SUPPRESS,
             metavar=f.name.upper(),
+            **extra,
         )
 
 
@@ -69,12 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
-    args = vars(build_parser().parse_args(argv))
+    parser = build_parser()
+    args = vars(parser.parse_args(argv))
     overrides: dict[str, Any] = {k[4:]: v for k, v in args.items() if k.startswith("cfg.")}
     faults = {k[6:]: v for k, v in args.items() if k.startswith("fault.")}
     if faults:
         overrides["faults"] = faults
-    return load_config(args.get("config"), overrides)
+    try:
+        return load_config(args.get("config"), overrides)
+    except ValueError as exc:
+        parser.error(str(exc))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""OAuth client-credentials tokens: one live token per client, reused until it expires."""
+"""OAuth client-credentials tokens: one live token per client, reused until it expires;
+the identity endpoint's answer; the bearer header REST calls carry them in."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass
+
+from .http_io import Request, Response
 
 
 @dataclass
@@ -59,3 +62,30 @@ class TokenStore:
         with self._lock:
             self._tokens.clear()
             self._current.clear()
+
+
+def bearer_token(header: str) -> str | None:
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def identity_answer(tokens: TokenStore, req: Request, now: float) -> Response:
+    if req.param("grant_type") != "client_credentials":
+        return Response.json(
+            {"error": "invalid_request", "error_description": "Unsupported grant type"}, 400
+        )
+    token = tokens.issue(req.param("client_id") or "", req.param("client_secret") or "", now)
+    if token is None:
+        return Response.json(
+            {"error": "unauthorized", "error_description": "Bad client credentials"}, 401
+        )
+    return Response.json(
+        {
+            "access_token": token.value,
+            "token_type": "bearer",
+            "expires_in": max(0, int(token.expires_at - now)),
+            "scope": token.user_id,
+        }
+    )

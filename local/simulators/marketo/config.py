@@ -12,76 +12,48 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-STANDARD_FIELDS: tuple[tuple[str, str, int | None], ...] = (
-    ("email", "email", 255),
-    ("firstName", "string", 255),
-    ("lastName", "string", 255),
-    ("phone", "phone", 255),
-    ("country", "string", 255),
-    ("state", "string", 255),
-    ("city", "string", 255),
-    ("address", "text", 65535),
-    ("postalCode", "string", 255),
-    ("company", "string", 255),
-    ("title", "string", 255),
-    ("website", "url", 255),
-    ("leadSource", "string", 255),
+from . import permissions
+from .fielddefs import (
+    DATA_TYPES,
+    DEFAULT_CUSTOM_FIELDS,
+    STANDARD_FIELDS,
+    SYSTEM_FIELDS,
+    FieldDef,
+    standard_schema,
 )
 
-DEFAULT_CUSTOM_FIELDS: tuple[tuple[str, str, int | None], ...] = (
-    ("livechatVisitorId", "string", 255),
-    ("livechatFirstChat", "datetime", None),
-    ("livechatLastChat", "datetime", None),
-    ("livechatChatCount", "integer", None),
-    ("livechatTags", "text", 65535),
-    ("livechatReferrer", "url", 255),
-    ("livechatLandingPage", "url", 255),
-    ("timezone", "string", 255),
-)
+__all__ = [
+    "DATA_TYPES",
+    "DEFAULT_CUSTOM_FIELDS",
+    "RUNTIME_FIXED",
+    "STANDARD_FIELDS",
+    "SYSTEM_FIELDS",
+    "FaultConfig",
+    "FieldDef",
+    "SimulatorConfig",
+    "default_custom_fields",
+    "default_lists",
+    "load_config",
+]
 
-# Fields Marketo maintains itself: readable, never writable through the API.
-SYSTEM_FIELDS: tuple[tuple[str, str, int | None], ...] = (
-    ("id", "integer", None),
-    ("createdAt", "datetime", None),
-    ("updatedAt", "datetime", None),
-)
-
-DATA_TYPES = frozenset(
+# Keys that shape the instance or the server: set at start, never through set_config.
+RUNTIME_FIXED = frozenset(
     {
-        "string",
-        "email",
-        "phone",
-        "url",
-        "text",
-        "integer",
-        "float",
-        "currency",
-        "boolean",
-        "date",
-        "datetime",
+        "host",
+        "port",
+        "client_id",
+        "client_secret",
+        "api_user_id",
+        "extra_clients",
+        "custom_fields",
+        "lists",
+        "fresh",
+        "faults",
+        "audit_max_entries",
+        "seed",
+        "start_time",
     }
 )
-
-
-@dataclass(frozen=True)
-class FieldDef:
-    name: str
-    data_type: str
-    length: int | None = None
-    read_only: bool = False
-
-    @classmethod
-    def parse(cls, raw: Any) -> FieldDef:
-        if isinstance(raw, str):
-            return cls(raw, "string", 255)
-        if not isinstance(raw, dict) or "name" not in raw:
-            raise ValueError(f"a custom field needs at least a name: {raw!r}")
-        data_type = str(raw.get("dataType", raw.get("data_type", "string")))
-        if data_type not in DATA_TYPES:
-            raise ValueError(f"unknown dataType {data_type!r} for field {raw['name']!r}")
-        short = data_type in {"string", "email", "phone", "url"}
-        length = raw.get("length", 255 if short else None)
-        return cls(str(raw["name"]), data_type, None if length is None else int(length))
 
 
 def default_custom_fields() -> list[dict[str, Any]]:
@@ -159,15 +131,27 @@ class SimulatorConfig:
     seed: int = 0
     custom_fields: list[dict[str, Any]] = field(default_factory=default_custom_fields)
     lists: list[dict[str, Any]] = field(default_factory=default_lists)
+    # a newly provisioned instance: standard fields only, no custom field, no static list
+    fresh: bool = False
+    # permission areas the API role lacks (permissions.py): their routes answer 603
+    denied_permissions: list[str] = field(default_factory=list)
     partitions: list[str] = field(default_factory=lambda: ["Default"])
     audit_max_entries: int = 200000
     faults: FaultConfig = field(default_factory=FaultConfig)
 
+    def __post_init__(self) -> None:
+        self.denied_permissions = permissions.parse(self.denied_permissions)
+
     def schema(self) -> dict[str, FieldDef]:
-        defs = [FieldDef(n, t, ln, read_only=True) for n, t, ln in SYSTEM_FIELDS]
-        defs += [FieldDef(n, t, ln) for n, t, ln in STANDARD_FIELDS]
-        defs += [FieldDef.parse(raw) for raw in self.custom_fields]
+        """The lead fields the instance starts with; `fresh` ignores custom_fields."""
+        defs = standard_schema()
+        if not self.fresh:
+            defs += [FieldDef.parse(raw) for raw in self.custom_fields]
         return {d.name: d for d in defs}
+
+    def static_lists(self) -> list[dict[str, Any]]:
+        """The static lists the instance starts with; `fresh` ignores lists."""
+        return [] if self.fresh else list(self.lists)
 
     def users(self) -> dict[str, tuple[str, str]]:
         """client_id -> (client_secret, user_id)."""

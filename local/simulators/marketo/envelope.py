@@ -26,6 +26,8 @@ MESSAGES: dict[str, str] = {
     "612": "Invalid Content Type",
     "613": "Invalid Multipart Request",
     "615": "Concurrent access limit reached",
+    "701": "Cannot be blank",
+    "709": "Business Rule Violation",
     "713": "Transient Error",
     "1003": "Invalid data",
     "1004": "Lead not found",
@@ -35,6 +37,7 @@ MESSAGES: dict[str, str] = {
     "1013": "Object not found",
     "1015": "Lead not in list",
     "1016": "Too many imports",
+    "1017": "Object already exists",
     "1019": "Import in progress",
     "1036": "Duplicate key in input",
 }

@@ -1,4 +1,4 @@
-"""Lead routes: lookup by filter, sync (create/update), delete, describe."""
+"""Lead routes: lookup by filter, sync (create/update), delete, describe, describe2."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from .context import CallContext, Services
 from .envelope import ApiError, reason
 from .paging import page, project, wanted_fields
-from .schema import InvalidValue, describe, match_key, normalize
+from .schema import InvalidValue, describe, describe2, match_key, normalize
 
 ACTIONS = frozenset({"createOrUpdate", "createOnly", "updateOnly", "createDuplicate"})
 
@@ -49,7 +49,7 @@ class _Valid:
 
 
 def sync(svc: Services, ctx: CallContext) -> dict[str, Any]:
-    body = _json_object(ctx)
+    body = json_object(ctx)
     action = body.get("action") or "createOrUpdate"
     ctx.action = f"sync:{action}"
     if action not in ACTIONS:
@@ -156,6 +156,11 @@ def describe_leads(svc: Services, ctx: CallContext) -> dict[str, Any]:
     return ctx.ok(describe(svc.store.schema))
 
 
+def describe_leads2(svc: Services, ctx: CallContext) -> dict[str, Any]:
+    ctx.action = "describe2"
+    return ctx.ok(describe2(svc.store.schema))
+
+
 def input_ids(svc: Services, ctx: CallContext) -> list[int]:
     """Lead ids from a JSON `input: [{id}]` body or from `id` query parameters."""
     req = ctx.request
@@ -178,7 +183,7 @@ def input_ids(svc: Services, ctx: CallContext) -> list[int]:
         raise ApiError("1003", "Invalid lead id in input") from None
 
 
-def _json_object(ctx: CallContext) -> dict[str, Any]:
+def json_object(ctx: CallContext) -> dict[str, Any]:
     req = ctx.request
     if req.content_type not in {"application/json", "text/json", ""}:
         raise ApiError("612", f"Invalid Content Type '{req.content_type}'")

@@ -1,13 +1,16 @@
-"""Static list routes: add, remove, membership, members."""
+"""Static list routes of the lead database API: lists, one list, add, remove, membership,
+members."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .clock import iso_utc
 from .context import CallContext, Services
 from .envelope import ApiError
 from .leads import input_ids
 from .paging import page, project, wanted_fields
+from .store import StaticList
 
 
 def _list_id(svc: Services, ctx: CallContext) -> int:
@@ -53,3 +56,49 @@ def members(svc: Services, ctx: CallContext) -> dict[str, Any]:
     leads = [project(lead, fields) for lead in svc.store.get_many(chunk)]
     ctx.records = len(leads)
     return ctx.ok(leads, **extra)
+
+
+def browse(svc: Services, ctx: CallContext) -> dict[str, Any]:
+    """Lists matching every given filter (one of the values of each), ordered by id."""
+    ctx.action = "lists:browse"
+    req = ctx.request
+    try:
+        ids = {int(v) for v in req.csv_param("id")}
+    except ValueError:
+        raise ApiError("1003", "Invalid id in input") from None
+    names = set(req.csv_param("name"))
+    programs = set(req.csv_param("programName"))
+    workspaces = set(req.csv_param("workspaceName"))
+    found = [
+        s
+        for s in svc.store.list_records()
+        if (not ids or s.id in ids)
+        and (not names or s.name in names)
+        and (not programs or s.program_name in programs)
+        and (not workspaces or s.workspace_name in workspaces)
+    ]
+    chunk, extra = page("lists", found, req.param("nextPageToken"), req.param("batchSize"))
+    ctx.records = len(chunk)
+    return ctx.ok([list_record(s) for s in chunk], **extra)
+
+
+def get(svc: Services, ctx: CallContext) -> dict[str, Any]:
+    ctx.action = "lists:get"
+    list_id = _list_id(svc, ctx)
+    ctx.records = 1
+    return ctx.ok([list_record(s) for s in svc.store.list_records() if s.id == list_id])
+
+
+def list_record(s: StaticList) -> dict[str, Any]:
+    """One item of Get Lists (swagger StaticList): unset optional members left out."""
+    out: dict[str, Any] = {"id": s.id, "name": s.name}
+    if s.description is not None:
+        out["description"] = s.description
+    if s.program_name is not None:
+        out["programName"] = s.program_name
+    out.update(
+        workspaceName=s.workspace_name,
+        createdAt=iso_utc(s.created_at),
+        updatedAt=iso_utc(s.updated_at),
+    )
+    return out

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .config import FieldDef
 from .envelope import ApiError
+from .fielddefs import FieldDef
 
 DEFAULT_FIELDS = ("id", "email", "firstName", "lastName", "updatedAt", "createdAt")
 MAX_BATCH = 300
@@ -41,7 +42,7 @@ def batch_size(raw: str | None) -> int:
     return min(size, MAX_BATCH)
 
 
-def wanted_fields(schema: dict[str, FieldDef], names: list[str]) -> list[str]:
+def wanted_fields(schema: Mapping[str, FieldDef], names: list[str]) -> list[str]:
     if not names:
         return list(DEFAULT_FIELDS)
     for name in names:
@@ -54,13 +55,13 @@ def project(lead: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     return {name: lead.get(name) for name in fields}
 
 
-def page(
-    kind: str, ids: list[int], token: str | None, size_raw: str | None
-) -> tuple[list[int], dict[str, Any]]:
-    """The ids of this page and the paging keys of the envelope."""
+def page[T](
+    kind: str, ids: Sequence[T], token: str | None, size_raw: str | None
+) -> tuple[list[T], dict[str, Any]]:
+    """The items of this page and the paging keys of the envelope."""
     offset = decode_token(kind, token)
     size = batch_size(size_raw)
-    chunk = ids[offset : offset + size]
+    chunk = list(ids[offset : offset + size])
     extra: dict[str, Any] = {"moreResult": False}
     if offset + size < len(ids):
         extra = {"moreResult": True, "nextPageToken": encode_token(kind, offset + size)}

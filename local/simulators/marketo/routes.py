@@ -1,4 +1,5 @@
-"""The REST and bulk routes the simulator serves, as Marketo names them."""
+"""The REST, asset and bulk routes the simulator serves, as Marketo names them, with the
+permission areas (permissions.py) each one needs."""
 
 from __future__ import annotations
 
@@ -7,11 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import leads, lists, stats
+from . import assets, field_admin, leads, lists, stats
 from .context import CallContext, Services
 from .http_io import Request, Response
+from .permissions import ASSETS, BULK_IMPORT, LEAD_READ, LEAD_WRITE, SCHEMA, USAGE
 
 Handler = Callable[[Services, CallContext], "dict[str, Any] | Response"]
+
+# Where a route is specified: Adobe's lead database Swagger (swagger-mapi.json), the asset
+# API (its shapes are checked against the static-list contract instead), or nowhere (a
+# legacy form some clients still send).
+MAPI = "mapi"
+ASSET_API = "asset"
+LEGACY = "legacy"
 
 
 @dataclass(frozen=True)
@@ -19,7 +28,12 @@ class Route:
     method: str
     template: str
     handler: Handler
-    in_swagger: bool = True
+    needs: tuple[str, ...]
+    spec: str = MAPI
+
+    @property
+    def in_swagger(self) -> bool:
+        return self.spec == MAPI
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -39,24 +53,39 @@ def _bulk(name: str) -> Handler:
     return call
 
 
+_READ = (LEAD_READ,)
+_WRITE = (LEAD_WRITE,)
+# Marketo asks for Read-Write Lead on every bulk import call
+_BULK = (BULK_IMPORT, LEAD_WRITE)
+_FIELDS = "/rest/v1/leads/schema/fields"
+
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/rest/v1/leads.json", leads.lookup),
-    Route("POST", "/rest/v1/leads.json", leads.sync),
+    Route("GET", "/rest/v1/leads.json", leads.lookup, _READ),
+    Route("POST", "/rest/v1/leads.json", leads.sync, _WRITE),
     # Older Marketo releases (and marketorestpython) delete with DELETE on leads.json.
-    Route("DELETE", "/rest/v1/leads.json", leads.delete, in_swagger=False),
-    Route("POST", "/rest/v1/leads/delete.json", leads.delete),
-    Route("GET", "/rest/v1/leads/describe.json", leads.describe_leads),
-    Route("GET", "/rest/v1/lists/{listId}/leads.json", lists.members),
-    Route("POST", "/rest/v1/lists/{listId}/leads.json", lists.add),
-    Route("DELETE", "/rest/v1/lists/{listId}/leads.json", lists.remove),
-    Route("GET", "/rest/v1/list/{listId}/leads.json", lists.members),
-    Route("GET", "/rest/v1/lists/{listId}/leads/ismember.json", lists.is_member),
-    Route("GET", "/rest/v1/stats/usage.json", stats.usage),
-    Route("GET", "/rest/v1/stats/errors.json", stats.errors),
-    Route("POST", "/bulk/v1/leads.json", _bulk("submit")),
-    Route("GET", "/bulk/v1/leads/batch/{batchId}.json", _bulk("status")),
-    Route("GET", "/bulk/v1/leads/batch/{batchId}/failures.json", _bulk("failures")),
-    Route("GET", "/bulk/v1/leads/batch/{batchId}/warnings.json", _bulk("warnings")),
+    Route("DELETE", "/rest/v1/leads.json", leads.delete, _WRITE, spec=LEGACY),
+    Route("POST", "/rest/v1/leads/delete.json", leads.delete, _WRITE),
+    Route("GET", "/rest/v1/leads/describe.json", leads.describe_leads, _READ),
+    Route("GET", "/rest/v1/leads/describe2.json", leads.describe_leads2, _READ),
+    Route("GET", f"{_FIELDS}.json", field_admin.browse, (SCHEMA,)),
+    Route("POST", f"{_FIELDS}.json", field_admin.create, (SCHEMA,)),
+    Route("GET", _FIELDS + "/{fieldApiName}.json", field_admin.read, (SCHEMA,)),
+    Route("POST", _FIELDS + "/{fieldApiName}.json", field_admin.update, (SCHEMA,)),
+    Route("GET", "/rest/v1/lists.json", lists.browse, _READ),
+    Route("GET", "/rest/v1/lists/{listId}.json", lists.get, _READ),
+    Route("GET", "/rest/v1/lists/{listId}/leads.json", lists.members, _READ),
+    Route("POST", "/rest/v1/lists/{listId}/leads.json", lists.add, _WRITE),
+    Route("DELETE", "/rest/v1/lists/{listId}/leads.json", lists.remove, _WRITE),
+    Route("GET", "/rest/v1/list/{listId}/leads.json", lists.members, _READ),
+    Route("GET", "/rest/v1/lists/{listId}/leads/ismember.json", lists.is_member, _READ),
+    Route("GET", "/rest/v1/stats/usage.json", stats.usage, (USAGE,)),
+    Route("GET", "/rest/v1/stats/errors.json", stats.errors, (USAGE,)),
+    Route("POST", "/rest/asset/v1/staticLists.json", assets.create_list, (ASSETS,), ASSET_API),
+    Route("GET", "/rest/asset/v1/staticList/byName.json", assets.by_name, (ASSETS,), ASSET_API),
+    Route("POST", "/bulk/v1/leads.json", _bulk("submit"), _BULK),
+    Route("GET", "/bulk/v1/leads/batch/{batchId}.json", _bulk("status"), _BULK),
+    Route("GET", "/bulk/v1/leads/batch/{batchId}/failures.json", _bulk("failures"), _BULK),
+    Route("GET", "/bulk/v1/leads/batch/{batchId}/warnings.json", _bulk("warnings"), _BULK),
 )
 
 _COMPILED = tuple((r, r.pattern) for r in ROUTES)

@@ -1,15 +1,21 @@
-"""Lead field validation: the rules behind record-level reasons 1003 and 1006."""
+"""Lead field validation (the rules behind record-level reasons 1003 and 1006) and the
+views of the schema: describe, describe2 and the Field Management API's field records."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from .config import FieldDef
+from .fielddefs import FieldDef
 
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
-_STRINGY = frozenset({"string", "email", "phone", "url", "text"})
+_STRINGY = frozenset({"string", "email", "phone", "url", "text", "reference"})
+_INTEGERS = frozenset({"integer", "percent", "score"})
+# custom fields of these types are searchable (filterType of Get Leads by Filter Type)
+_SEARCHABLE_CUSTOM = frozenset({"string", "email", "integer"})
+_SEARCHABLE_STANDARD = ("id", "email")
 
 
 class InvalidValue(ValueError):
@@ -30,7 +36,7 @@ def normalize(field: FieldDef, value: Any) -> Any:
         if kind == "email" and text and not _EMAIL.match(text):
             raise InvalidValue(f"Invalid email address '{text}'")
         return text
-    if kind == "integer":
+    if kind in _INTEGERS:
         return _integer(field, value)
     if kind in {"float", "currency"}:
         try:
@@ -82,7 +88,7 @@ def match_key(field: FieldDef, value: Any) -> Any:
         return None
     if field.data_type in _STRINGY:
         return str(value).strip().lower()
-    if field.data_type == "integer":
+    if field.data_type in _INTEGERS:
         try:
             return int(str(value).strip())
         except ValueError:
@@ -90,12 +96,12 @@ def match_key(field: FieldDef, value: Any) -> Any:
     return str(value).lower()
 
 
-def describe(schema: dict[str, FieldDef]) -> list[dict[str, Any]]:
+def describe(schema: Mapping[str, FieldDef]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for index, f in enumerate(schema.values(), start=1):
         entry: dict[str, Any] = {
             "id": index,
-            "displayName": _display(f.name),
+            "displayName": f.label,
             "dataType": f.data_type,
             "rest": {"name": f.name, "readOnly": f.read_only},
             "soap": {"name": f.name[:1].upper() + f.name[1:], "readOnly": f.read_only},
@@ -106,6 +112,36 @@ def describe(schema: dict[str, FieldDef]) -> list[dict[str, Any]]:
     return out
 
 
-def _display(name: str) -> str:
-    words = re.sub(r"(?<!^)(?=[A-Z])", " ", name)
-    return words[:1].upper() + words[1:]
+def describe2(schema: Mapping[str, FieldDef]) -> list[dict[str, Any]]:
+    fields: list[dict[str, Any]] = []
+    for f in schema.values():
+        entry: dict[str, Any] = {"name": f.name, "displayName": f.label, "dataType": f.data_type}
+        if f.length is not None:
+            entry["length"] = f.length
+        entry.update(updateable=not f.read_only, crmManaged=False)
+        fields.append(entry)
+    searchable = [[n] for n in _SEARCHABLE_STANDARD if n in schema]
+    searchable += [
+        [f.name] for f in schema.values() if f.custom and f.data_type in _SEARCHABLE_CUSTOM
+    ]
+    return [{"name": "API Lead", "searchableFields": searchable, "fields": fields}]
+
+
+def field_record(f: FieldDef) -> dict[str, Any]:
+    """One item of the Field Management API (swagger LeadField)."""
+    out: dict[str, Any] = {
+        "displayName": f.label,
+        "name": f.name,
+        "description": f.description,
+        "dataType": f.data_type,
+    }
+    if f.length is not None:
+        out["length"] = f.length
+    out.update(
+        isHidden=f.hidden,
+        isHtmlEncodingInEmail=f.html_encoding,
+        isSensitive=f.sensitive,
+        isCustom=f.custom,
+        isApiCreated=f.api_created,
+    )
+    return out

@@ -8,12 +8,12 @@ import time
 from types import TracebackType
 from typing import Any
 
-from . import ops
+from . import ops, permissions
 from .audit import AuditEntry, AuditLog
-from .auth import Token, TokenStore
+from .auth import Token, TokenStore, bearer_token, identity_answer
 from .bulk import BulkImports
 from .clock import SimClock, parse_start_time
-from .config import FaultConfig, SimulatorConfig
+from .config import RUNTIME_FIXED, FaultConfig, SimulatorConfig
 from .context import CallContext, Services
 from .envelope import UNCOUNTED_CODES, ApiError, RequestIds, failure
 from .faults import CallFault, FaultInjector
@@ -37,7 +37,7 @@ class MarketoSimulator:
         self.faults = FaultInjector(cfg.faults, cfg.seed)
         self.limits = LimitState(cfg, cfg.faults)
         self.limits.set_faults(cfg.faults, self.clock.now())
-        self.store = LeadStore(cfg.schema(), cfg.lists)
+        self.store = LeadStore(cfg.schema(), cfg.static_lists(), self.clock.now)
         self.audit_log = AuditLog(cfg.audit_max_entries)
         self.bulk = BulkImports()
         self.svc = Services(
@@ -107,21 +107,7 @@ class MarketoSimulator:
         return new
 
     def set_config(self, changes: dict[str, Any]) -> SimulatorConfig:
-        fixed = {
-            "host",
-            "port",
-            "client_id",
-            "client_secret",
-            "api_user_id",
-            "extra_clients",
-            "custom_fields",
-            "lists",
-            "faults",
-            "audit_max_entries",
-            "seed",
-            "start_time",
-        }
-        refused = sorted(k for k in changes if k.replace("-", "_") in fixed)
+        refused = sorted(k for k in changes if k.replace("-", "_") in RUNTIME_FIXED)
         if refused:
             raise ValueError(f"not changeable at runtime: {', '.join(refused)}")
         self.config = self.config.updated(changes)
@@ -131,7 +117,8 @@ class MarketoSimulator:
         return self.config
 
     def reset(self) -> None:
-        """Forget leads, memberships, tokens, counters, audit and imports; the clock stays."""
+        """Back to the configured instance (leads, fields, lists); forget tokens, counters,
+        audit and imports; the clock stays."""
         self.store.reset()
         self.tokens.clear()
         self.limits.reset()
@@ -245,6 +232,9 @@ class MarketoSimulator:
             time.sleep(fault.latency_s)
         if route is None:
             return self._error(entry, "610")
+        if not permissions.allowed(route.needs, self.config.denied_permissions):
+            entry.action = "denied"
+            return self._error(entry, "603")
         ctx = CallContext(req, self._ids.next(), token.user_id, args)
         if fault.code == "604" and not fault.timeout_after_apply:
             return self._timeout(entry, fault)
@@ -277,32 +267,14 @@ class MarketoSimulator:
         return Response.json(failure(self._ids.next(), code, message))
 
     def _authenticate(self, req: Request) -> Token | str:
-        header = req.headers.get("authorization", "")
-        value = header[7:].strip() if header.lower().startswith("bearer ") else None
+        """The caller's token, or the error code. Only the Authorization header counts: since
+        2026-08-31 Marketo ignores an access_token query or form parameter."""
+        value = bearer_token(req.headers.get("authorization", ""))
         if value is None:
-            value = req.param("access_token")
+            return "603"
         return self.tokens.check(
             value, self.clock.now(), self.faults.current.token_expire_every_calls
         )
 
     def _identity(self, req: Request) -> Response:
-        if req.param("grant_type") != "client_credentials":
-            return Response.json(
-                {"error": "invalid_request", "error_description": "Unsupported grant type"}, 400
-            )
-        now = self.clock.now()
-        token = self.tokens.issue(
-            req.param("client_id") or "", req.param("client_secret") or "", now
-        )
-        if token is None:
-            return Response.json(
-                {"error": "unauthorized", "error_description": "Bad client credentials"}, 401
-            )
-        return Response.json(
-            {
-                "access_token": token.value,
-                "token_type": "bearer",
-                "expires_in": max(0, int(token.expires_at - now)),
-                "scope": token.user_id,
-            }
-        )
+        return identity_answer(self.tokens, req, self.clock.now())

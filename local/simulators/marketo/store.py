@@ -6,14 +6,17 @@ of the same new key both insert, as Marketo warns they can.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import iso_utc
-from .config import FieldDef
 from .envelope import reason
+from .fielddefs import FieldDef
+from .lead_schema import LeadSchema
 from .schema import match_key
 
 
@@ -21,24 +24,43 @@ from .schema import match_key
 class StaticList:
     id: int
     name: str
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    description: str | None = None
+    program_name: str | None = None
+    workspace_name: str = "Default"
+    folder: tuple[int, str] | None = None  # (id, "Folder" | "Program")
     members: dict[int, None] = field(default_factory=dict)
 
 
 class LeadStore:
-    def __init__(self, schema: dict[str, FieldDef], lists: list[dict[str, Any]]) -> None:
-        self.schema = schema
+    def __init__(
+        self,
+        schema: Mapping[str, FieldDef],
+        lists: list[dict[str, Any]],
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.lead_schema = LeadSchema(schema)
         self._configured_lists = lists
+        self._now = now
         self.lock = threading.Lock()
         self.reset()
 
+    @property
+    def schema(self) -> Mapping[str, FieldDef]:
+        """The lead fields now: a snapshot that later field changes leave untouched."""
+        return self.lead_schema.fields
+
     def reset(self) -> None:
+        """Back to the configured instance: no leads, the configured fields and lists."""
+        self.lead_schema.reset()
         with self.lock:
             self._leads: dict[int, dict[str, Any]] = {}
             self._by_email: dict[str, list[int]] = {}
             self._next_id = 1
-            self._lists: dict[int, StaticList] = {}
-            for raw in self._configured_lists:
-                self._add_list(int(raw["id"]), str(raw.get("name", f"List {raw['id']}")))
+            now = self._now()
+            configured = [_configured_list(raw, now) for raw in self._configured_lists]
+            self._lists: dict[int, StaticList] = {s.id: s for s in configured}
 
     # -- leads ----------------------------------------------------------------------------
     def matches(self, field_name: str, values: Iterable[Any]) -> dict[Any, list[int]]:
@@ -126,8 +148,26 @@ class LeadStore:
     def _add_list(self, list_id: int, name: str) -> StaticList:
         static = self._lists.get(list_id)
         if static is None:
-            static = self._lists[list_id] = StaticList(list_id, name)
+            now = self._now()
+            static = self._lists[list_id] = StaticList(list_id, name, now, now)
         return static
+
+    def create_list(
+        self, name: str, description: str | None, folder: tuple[int, str]
+    ) -> StaticList | None:
+        """A new list as the asset API makes it; None when the name is taken (any case)."""
+        with self.lock:
+            if any(s.name.lower() == name.lower() for s in self._lists.values()):
+                return None
+            list_id = max(self._lists, default=1000) + 1
+            static = self._add_list(list_id, name)
+            static.description, static.folder = description, folder
+            return dataclasses.replace(static, members={})
+
+    def list_records(self) -> list[StaticList]:
+        """Every list's metadata (members left out), ordered by id."""
+        with self.lock:
+            return [dataclasses.replace(s, members={}) for _, s in sorted(self._lists.items())]
 
     def add_list(self, list_id: int | None, name: str) -> int:
         with self.lock:
@@ -174,3 +214,17 @@ class LeadStore:
                 {"id": s.id, "name": s.name, "members": list(s.members)}
                 for s in self._lists.values()
             ]
+
+
+def _configured_list(raw: dict[str, Any], now: float) -> StaticList:
+    folder = raw.get("folder")
+    return StaticList(
+        int(raw["id"]),
+        str(raw.get("name", f"List {raw['id']}")),
+        now,
+        now,
+        description=raw.get("description"),
+        program_name=raw.get("programName"),
+        workspace_name=str(raw.get("workspaceName", "Default")),
+        folder=(int(folder["id"]), str(folder["type"])) if folder else None,
+    )

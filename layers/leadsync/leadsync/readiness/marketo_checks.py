@@ -59,7 +59,10 @@ def check_marketo(
         return
     report.add("marketo permission: read leads", "passed", "describe2.json answered")
     _probe(report, client, "write leads", "Read-Write Lead", _write_probe)
-    _probe(report, client, "usage", "Read-Only Usage", lambda c: c.usage_today())
+    # Adobe names no permission for the statistics routes: a 603 there means the role has no
+    # API access at all, or Marketo's IP allow-listing refuses the caller
+    usage_fix = "an API role (Access API), and the caller's IP in Admin > Web Services"
+    _probe(report, client, "usage", usage_fix, lambda c: c.usage_today())
     if setup.bulk_enabled:
         _probe(report, client, "bulk import", "Read-Write Lead (bulk import)", _bulk_probe)
     schema = _fields(client, setup.field_map, schema, report, fix=fix)
