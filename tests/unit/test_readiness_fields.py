@@ -165,3 +165,14 @@ def test_the_report_counts_lines_and_shows_each_fix() -> None:
     assert text.endswith("check: passed=2 failed=1 marketo_calls=3")
     assert not report.ok
     assert '"failed": 1' in report.json()
+
+
+def test_a_stopped_sync_is_one_digest_line_with_its_fix() -> None:
+    from leadsync.digest import render
+
+    _, entry = decide(default_field_map(), STANDARD, at=AT, previous=None)
+    assert entry is not None
+    digest = render([entry], since=None, until=AT + timedelta(hours=1))
+    assert "configuration / field_missing" in digest.text
+    assert "run `leadsync check --fix`" in digest.text
+    assert "configuration / field_missing" in digest.html

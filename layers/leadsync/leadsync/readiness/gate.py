@@ -30,6 +30,15 @@ REREAD_EVERY = timedelta(minutes=1)
 WAIT_SECONDS = 300
 
 
+# the fix of each kind of problem, said once for all the fields that have it
+FIXES = {
+    "field_missing": "run `leadsync check --fix` or create the fields in Marketo Admin",
+    "field_type": "map fields of the type leadsync writes in field_map.toml",
+    "field_length": "lower max_length in field_map.toml to the fields' length",
+    "field_read_only": "take the read-only fields out of field_map.toml",
+}
+
+
 class SchemaCheck(Protocol):
     """What the fetch and the upload ask before they write: the problems that stop them."""
 
@@ -49,11 +58,12 @@ class ErrorSink(Protocol):
 def configuration_entry(verdict: SchemaVerdict, at: datetime) -> ErrorEntry:
     """One error-store entry for a schema that stops the sync: digest line and fix."""
     first = verdict.problems[0]
-    fixes = dict.fromkeys(p.fix for p in verdict.problems)
+    fixes = "; ".join(dict.fromkeys(FIXES[p.reason] for p in verdict.problems))
     return ErrorEntry(
         kind=ErrorKind.CONFIGURATION,
         reason=first.reason,
-        detail=(f"{verdict.summary()}. Nothing is written until fixed: " + "; ".join(fixes))[:1000],
+        # the fix first: the digest shows the start of a long detail
+        detail=f"nothing is written until fixed: {fixes}. {verdict.summary()}"[:1000],
         record={"fields": [p.field for p in verdict.problems]},
         first_failure_at=at,
         last_failure_at=at,
