@@ -24,6 +24,7 @@ from local.simulators.livechat.server import DEFAULT_TOKEN, LiveChatSimulator
 from local.simulators.marketo import MarketoSimulator
 from tests.support.handlers import (
     LIMITS,
+    checked_schema,
     event,
     load_handler,
     put_secret,
@@ -248,6 +249,7 @@ def test_a_spent_daily_cap_parks_the_rest_until_the_reset(
     lambda_context: FakeLambdaContext,
 ) -> None:
     _upload_env(monkeypatch, secret, state_table, queues, MARKETO_DAILY_CAP="2")
+    checked_schema(state_table)  # `leadsync check` passed: no describe within the hour
     marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
     response = _handler("upload").handler(event("upload_sqs.json"), lambda_context)
     assert response == {"batchItemFailures": []}  # nothing failed: the rest waits
@@ -312,6 +314,7 @@ def test_marketo_failing_sends_the_batch_back_with_its_history_then_opens_the_br
     queues: dict[str, str],
 ) -> None:
     _upload_env(monkeypatch, secret, state_table, queues, BREAKER_FAILURE_THRESHOLD="2")
+    checked_schema(state_table)  # `leadsync check` passed: no describe within the hour
     marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
     marketo.set_faults(http_5xx_probability=1.0, http_5xx_statuses=[503])
     short = FakeLambdaContext()
@@ -471,3 +474,38 @@ def test_upload_handler_adds_a_created_lead_to_a_list_once_it_exists_then_delete
     assert (deleted["leads_deleted"], deleted["failed"]) == (1, 0)  # 987654: gone already
     assert [lead["email"] for lead in marketo.leads()] == ["known@example.com"]
     assert marketo.store.members(1001) == [known]
+
+
+def test_on_a_fresh_instance_the_upload_gives_its_batch_back_and_says_why_once(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    simulator: LiveChatSimulator,
+    state_table: str,
+    queues: dict[str, str],
+    lambda_context: FakeLambdaContext,
+) -> None:
+    fresh = start_marketo(fresh=True)
+    try:
+        secret = put_secret(
+            fresh,
+            livechat_account_id=simulator.account_id,
+            livechat_token=DEFAULT_TOKEN,
+            livechat_api_url=simulator.base_url,
+        )
+        _upload_env(monkeypatch, secret, state_table, queues)
+        for n in range(2):  # two deliveries of the batch (two SQS messages)
+            sent = event("upload_sqs.json")
+            sent["Records"][0]["messageId"] = f"message-{n}"  # type: ignore[index]
+            response = _handler("upload").handler(sent, lambda_context)
+            assert response == {"batchItemFailures": []}  # nothing failed: the batch waits
+        assert fresh.leads() == []
+        actions = [r["action"] for r in fresh.audit()["requests"] if r["action"] != "identity"]
+        assert actions.count("describe2") <= 1  # the verdict is shared: one describe an hour
+        assert not [a for a in actions if a.startswith("sync:")]
+        results = _logged_results(caplog)
+        assert [(r["deferred"], r["wait_reason"]) for r in results] == [(2, "configuration")] * 2
+        assert _waiting(queues["sync"])["ApproximateNumberOfMessagesDelayed"] == 2
+        entries = StateStore(state_table).errors_between(None, datetime.now(UTC))
+        assert [(e.kind.value, e.reason) for e in entries] == [("configuration", "field_missing")]
+    finally:
+        fresh.stop()

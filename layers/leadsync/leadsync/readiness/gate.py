@@ -129,10 +129,12 @@ class SchemaGate:
             if entry is not None:
                 self._errors.record_errors([entry])
         except (MarketoError, LeadsyncError) as exc:
-            # the gate's own trouble never stops the sync: the writes meet it anyway
+            # the gate's own trouble never stops the sync (the writes meet it anyway), and a
+            # Marketo that is down is not asked again before REREAD_EVERY
             get_logger().warning(
                 "could not check the lead schema", extra={"error": type(exc).__name__}
             )
+            self._read_at = now
             return self._known
         if verdict.problems:
             get_logger().error(
