@@ -22,10 +22,6 @@ class CheckRun:
     failed: int
     marketo_calls: int
 
-    @property
-    def tally(self) -> str:
-        return f"check: passed={self.passed} failed={self.failed}"
-
 
 def run_check(world: LocalWorld, *flags: str) -> CheckRun:
     assert world.stack is not None

@@ -97,8 +97,7 @@ def _checked(world: LocalWorld, *flags: str) -> bool:
     _step(f"leadsync check {' '.join(flags)}".rstrip())
     run = run_check(world, *flags)
     for line in run.output.splitlines():
-        print(f"    {line}", flush=True)
-    print(run.tally, flush=True)
+        print(line if line.startswith("check: ") else f"    {line}", flush=True)
     return run.code == 0
 
 

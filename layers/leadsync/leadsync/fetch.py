@@ -50,6 +50,7 @@ from leadsync.operations import (
 )
 from leadsync.planning import lookup_fields, plan_writes
 from leadsync.ports import ArchiveSource, BatchSink, FetchState, LeadLookup, StatsSink
+from leadsync.readiness.fields import summary as problem_summary
 from leadsync.readiness.gate import SchemaCheck
 
 FIRST_RUN_LOOKBACK = timedelta(hours=1)
@@ -167,7 +168,7 @@ def run(
     if schema is not None and (stopping := schema.problems()):
         mark = state.get_high_water_mark(SOURCE)
         since, until = fetch_window(mark, started, settings)
-        reasons = "; ".join(f"{p.reason}: {p.field}" for p in stopping)
+        reasons = problem_summary(stopping)
         logger.error("run stopped before any write", extra={"run_id": run_id, "why": reasons})
         return FetchSummary(
             run_id=run_id, since=since, until=until, stopped=f"configuration / {reasons}"

@@ -54,6 +54,14 @@ class FieldProblem(BaseModel):
     fix: str
 
 
+def summary(found: Iterable[FieldProblem]) -> str:
+    """`field_missing: livechatTags, livechatChatCount; field_type: phone`."""
+    by_reason: dict[str, list[str]] = {}
+    for problem in found:
+        by_reason.setdefault(problem.reason, []).append(problem.field)
+    return "; ".join(f"{reason}: {', '.join(names)}" for reason, names in by_reason.items())
+
+
 def writes(rule: FieldRule) -> Writes:
     if rule.source is not None:
         return _SOURCE_WRITES.get(rule.source, "text")

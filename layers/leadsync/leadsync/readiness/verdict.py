@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from leadsync.readiness.fields import FieldProblem
+from leadsync.readiness.fields import FieldProblem, summary
 
 
 class SchemaVerdict(BaseModel):
@@ -22,8 +22,4 @@ class SchemaVerdict(BaseModel):
         return self.fingerprint == fingerprint and now - self.checked_at < max_age
 
     def summary(self) -> str:
-        """`field_missing: livechatTags, livechatChatCount; field_type: phone`."""
-        by_reason: dict[str, list[str]] = {}
-        for problem in self.problems:
-            by_reason.setdefault(problem.reason, []).append(problem.field)
-        return "; ".join(f"{reason}: {', '.join(names)}" for reason, names in by_reason.items())
+        return summary(self.problems)
