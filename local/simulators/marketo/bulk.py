@@ -1,7 +1,7 @@
 """Asynchronous bulk lead import: queued, imported at a configured row rate, then read back.
 
 Progress is computed lazily from the simulated clock whenever a bulk call arrives, so tests
-move time instead of waiting.
+move time instead of waiting. Injected faults (bulk_faults.py) are decided at submit.
 """
 
 from __future__ import annotations
@@ -9,41 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from dataclasses import dataclass, field
+from collections import Counter
 from typing import Any
 
+from . import bulk_faults
+from .bulk_faults import BUSY, FAILED_JOB, KINDS, STUCK, JobFaults
+from .bulk_job import IMPORTING, QUEUED, ImportJob, finish, start, view
 from .context import CallContext, Services
 from .envelope import ApiError
 from .http_io import Response
-from .schema import InvalidValue, match_key, normalize
 
 DELIMITERS = {"csv": ",", "tsv": "\t", "ssv": ";"}
 RETENTION_S = 7 * 24 * 3600
-QUEUED, IMPORTING, COMPLETE, FAILED = "Queued", "Importing", "Complete", "Failed"
-
-
-@dataclass
-class ImportJob:
-    batch_id: int
-    fmt: str
-    header: list[str]
-    rows: list[list[str]]
-    lookup_field: str
-    list_id: int | None
-    submitted_at: float
-    ready_at: float
-    broken: str | None = None
-    status: str = QUEUED
-    started_at: float = 0.0
-    finish_at: float = 0.0
-    message: str = "Queued for processing"
-    imported: int = 0
-    failures: list[tuple[list[str], str]] = field(default_factory=list)
-    warnings: list[tuple[list[str], str]] = field(default_factory=list)
-
-    @property
-    def active(self) -> bool:
-        return self.status in {QUEUED, IMPORTING}
 
 
 class BulkImports:
@@ -56,6 +33,12 @@ class BulkImports:
             self._jobs: dict[int, ImportJob] = {}
             self._next_id = 1001
             self._last_finish = 0.0
+            self._injected: Counter[str] = Counter()
+
+    def fault_counts(self) -> dict[str, int]:
+        """Injected faults by kind, every kind present, for the audit."""
+        with self._lock:
+            return {kind: self._injected[kind] for kind in KINDS}
 
     def tick(self, svc: Services) -> None:
         """Bring jobs up to the simulated now, e.g. before the lead table is read."""
@@ -93,10 +76,19 @@ class BulkImports:
             active = [j for j in self._jobs.values() if j.active]
             if len(active) >= svc.config.bulk_queued_slots:
                 raise ApiError("1016", "Too many imports")
+            if bulk_faults.busy(svc):
+                self._injected[BUSY] += 1
+                raise ApiError("1016", "Too many imports")
             if list_id is not None and any(j.list_id == list_id for j in active):
                 raise ApiError("1019", f"Import in progress on list '{list_id}'")
-            if broken is None and svc.faults.chance(svc.config.bulk_fail_probability):
-                broken = "Import failed: internal error"
+            faults = JobFaults()
+            if broken is None and bulk_faults.failed_job(svc):
+                broken = bulk_faults.FAILED_JOB_MESSAGE
+                self._injected[FAILED_JOB] += 1
+            elif broken is None:
+                faults = bulk_faults.plan(svc, len(rows))
+                if faults.stuck_seconds is not None:
+                    self._injected[STUCK] += 1
             job = ImportJob(
                 self._next_id,
                 fmt,
@@ -107,17 +99,18 @@ class BulkImports:
                 now,
                 now + svc.config.bulk_start_delay_seconds,
                 broken,
+                faults=faults,
             )
             self._jobs[job.batch_id] = job
             self._next_id += 1
-            return ctx.ok([_view(job, now)])
+            return ctx.ok([view(job, now)])
 
     def status(self, svc: Services, ctx: CallContext) -> dict[str, Any]:
         ctx.action = "bulk:status"
         now = svc.clock.now()
         with self._lock:
             self._advance(svc, now)
-            return ctx.ok([_view(self._job(ctx), now)])
+            return ctx.ok([view(self._job(ctx), now)])
 
     def failures(self, svc: Services, ctx: CallContext) -> Response:
         ctx.action = "bulk:failures"
@@ -162,87 +155,25 @@ class BulkImports:
         while True:
             running = [j for j in self._jobs.values() if j.status == IMPORTING]
             queued = [j for j in self._jobs.values() if j.status == QUEUED]
-            finish = min(running, key=lambda j: j.finish_at) if running else None
+            finish_next = min(running, key=lambda j: j.finish_at) if running else None
             start_at: float | None = None
             if queued and len(running) < slots:
                 start_at = max(queued[0].ready_at, self._last_finish)
             if (
-                finish is not None
-                and finish.finish_at <= now
-                and (start_at is None or finish.finish_at <= start_at)
+                finish_next is not None
+                and finish_next.finish_at <= now
+                and (start_at is None or finish_next.finish_at <= start_at)
             ):
-                self._finish(svc, finish)
-                self._last_finish = finish.finish_at
+                finish(svc, finish_next, self._injected)
+                self._last_finish = finish_next.finish_at
             elif start_at is not None and start_at <= now:
-                self._start(svc, queued[0], start_at)
+                start(queued[0], start_at, max(svc.config.bulk_rows_per_second, 1e-9))
             else:
                 break
         for batch_id in [
             b for b, j in self._jobs.items() if not j.active and j.finish_at < now - RETENTION_S
         ]:
             del self._jobs[batch_id]
-
-    def _start(self, svc: Services, job: ImportJob, at: float) -> None:
-        job.status = IMPORTING
-        job.message = "Import in progress"
-        job.started_at = at
-        rate = max(svc.config.bulk_rows_per_second, 1e-9)
-        job.finish_at = at if job.broken else at + len(job.rows) / rate
-
-    def _finish(self, svc: Services, job: ImportJob) -> None:
-        if job.broken:
-            job.status, job.message = FAILED, job.broken
-            return
-        for row in job.rows:
-            self._import_row(svc, job, row)
-        job.status = COMPLETE
-        failed = len(job.failures)
-        members = f" ({job.imported} members)" if job.list_id is not None else ""
-        if failed:
-            job.message = (
-                f"Import completed with errors, {job.imported} records imported{members}, "
-                f"{failed} failed records"
-            )
-        else:
-            job.message = f"Import succeeded, {job.imported} records imported{members}"
-
-    def _import_row(self, svc: Services, job: ImportJob, row: list[str]) -> None:
-        store, schema = svc.store, svc.store.schema
-        if len(row) > len(job.header):
-            job.failures.append((row, "Row has more columns than the header"))
-            return
-        values: dict[str, Any] = {}
-        unknown: list[str] = []
-        for name, cell in zip(job.header, row, strict=False):
-            if cell == "":
-                continue  # a blank cell never overwrites what Marketo holds
-            fdef = schema.get(name)
-            if fdef is None or fdef.read_only:
-                unknown.append(name)
-                continue
-            try:
-                values[name] = normalize(fdef, cell)
-            except InvalidValue as exc:
-                job.failures.append((row, str(exc)))
-                return
-        key = values.get(job.lookup_field)
-        if key in (None, ""):
-            job.failures.append((row, f"Value for lookup field '{job.lookup_field}' not found"))
-            return
-        ids = store.matches(job.lookup_field, [key]).get(
-            match_key(schema[job.lookup_field], key), []
-        )
-        if len(ids) > 1:
-            job.failures.append((row, "Multiple leads match the lookup criteria"))
-            return
-        now = job.finish_at
-        if not ids or not store.update(ids[0], values, now):
-            ids = [store.insert(values, now)]
-        if job.list_id is not None and store.has_list(job.list_id):
-            store.list_op(job.list_id, ids, "add")
-        job.imported += 1
-        if unknown:
-            job.warnings.append((row, f"Field(s) not found, ignored: {', '.join(unknown)}"))
 
 
 def _parse(
@@ -262,20 +193,3 @@ def _parse(
     if lookup_field not in header:
         return header, table[1:], f"Import failed: lookup field '{lookup_field}' not in header"
     return header, table[1:], None
-
-
-def _view(job: ImportJob, now: float) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "batchId": job.batch_id,
-        "importId": str(job.batch_id),
-        "status": job.status,
-        "numOfLeadsProcessed": job.imported,
-        "numOfRowsFailed": len(job.failures),
-        "numOfRowsWithWarning": len(job.warnings),
-        "message": job.message,
-    }
-    if job.status == IMPORTING:
-        rate = job.finish_at - job.started_at
-        done = len(job.rows) if rate <= 0 else int(len(job.rows) * (now - job.started_at) / rate)
-        view["numOfLeadsProcessed"] = min(done, len(job.rows))
-    return view

@@ -83,6 +83,17 @@ class FaultConfig:
     error_713_probability: float = 0.0
     record_reject_probability: float = 0.0
     record_reject_codes: list[str] = field(default_factory=lambda: ["1003"])
+    # bulk import (bulk_faults.py): row shares apply to rows that would import, stuck to
+    # accepted jobs, busy to submits that found a free slot; "{field}" names a column
+    bulk_row_failure_probability: float = 0.0
+    bulk_row_failure_reason: str = "Invalid value for field '{field}'"
+    bulk_row_warning_probability: float = 0.0
+    bulk_row_warning_reason: str = "Value for field '{field}' imported with a warning"
+    bulk_stuck_probability: float = 0.0
+    # how long a stuck job stops progressing in Importing; 0 or less: until a reset
+    bulk_stuck_seconds: float = 3600.0
+    # another integration's imports fill Marketo's queue: 1016 with slots free here
+    bulk_busy_probability: float = 0.0
     token_expire_every_calls: int = 0
     neighbour_calls_per_window: int = 0
     neighbour_daily_calls: int = 0

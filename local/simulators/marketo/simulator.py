@@ -130,6 +130,7 @@ class MarketoSimulator:
         now = self.clock.now()
         out = self.audit_log.summary(since, limit)
         out.update(self.limits.snapshot(now))
+        out["bulk_faults"] = self.bulk.fault_counts()
         out["window_seconds"] = self.config.window_seconds
         out["calls_per_window"] = self.config.calls_per_window
         out["max_in_flight"] = self.config.max_in_flight
