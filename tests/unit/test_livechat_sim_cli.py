@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from local.simulators.livechat import DEFAULT_ARCHIVE_RETENTION_MONTHS, DEFAULT_CLIENT_ID
@@ -120,3 +121,62 @@ def test_cli_defaults_keep_the_read_only_token() -> None:
     assert sim.archive_retention_months == DEFAULT_ARCHIVE_RETENTION_MONTHS == 24
     scoped = simulator_from_args(["--chats", "1", "--scope", "webhooks.state:ro"])
     assert scoped.scopes == frozenset({"webhooks.state:ro"})
+
+
+def test_cli_flags_set_every_fault_over_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "sim.json"
+    config.write_text(json.dumps({"faults": {"internal_probability": 0.5, "rate_limit_next": 2}}))
+    sim = simulator_from_args(
+        [
+            "--config",
+            str(config),
+            "--seed",
+            "3",
+            "--fault-seed",
+            "99",
+            "--rate-limit-probability",
+            "0.1",
+            "--internal-probability",
+            "0.2",
+            "--bad-gateway-probability",
+            "0.3",
+            "--slow-probability",
+            "0.4",
+            "--slow-min-seconds",
+            "0.5",
+            "--slow-max-seconds",
+            "2",
+            "--timeout-probability",
+            "0.05",
+            "--timeout-hold-seconds",
+            "30",
+            "--page-expire-probability",
+            "0.01",
+            "--include-configuration-api",
+        ]
+    )
+    faults = sim.faults.config.to_dict()
+    assert sim.params.seed == 3  # --seed stays the data's seed
+    assert faults == {
+        **faults,
+        "seed": 99,
+        "rate_limit_next": 2,
+        "rate_limit_probability": 0.1,
+        "internal_probability": 0.2,
+        "bad_gateway_probability": 0.3,
+        "slow_probability": 0.4,
+        "slow_min_seconds": 0.5,
+        "slow_max_seconds": 2.0,
+        "timeout_probability": 0.05,
+        "timeout_hold_seconds": 30.0,
+        "page_expire_probability": 0.01,
+        "include_configuration_api": True,
+    }
+    plain = simulator_from_args(["--chats", "1"]).faults.config
+    assert not plain.include_configuration_api
+    assert plain.rate_limit_probability == 0
+
+
+def test_cli_refuses_a_bad_fault_setting() -> None:
+    with pytest.raises(SystemExit, match="rate_limit_probability"):
+        simulator_from_args(["--chats", "1", "--rate-limit-probability", "2"])

@@ -1,5 +1,6 @@
 """LiveChat simulator: the Agent Chat API's list_archives, the Configuration API's webhooks and
-license limits, a data generator, a webhook sender."""
+license limits, a data generator, a webhook sender, and faults switchable at runtime (errors,
+a load balancer's 502, slow answers, lost answers, expiring page ids), each one counted."""
 
 from local.simulators.livechat.configuration import (
     DEFAULT_ARCHIVE_RETENTION_MONTHS,

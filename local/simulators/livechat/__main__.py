@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -79,7 +80,37 @@ def build_parser() -> argparse.ArgumentParser:
         "archive_retention_months, license_webhooks_enabled, organization_id, "
         "generation: {...}, faults: {...}}",
     )
+    _add_fault_flags(parser)
     return parser
+
+
+def _add_fault_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per fault setting, over the config file's `faults` (and switchable later
+    over HTTP: POST /_sim/faults)."""
+    group = parser.add_argument_group("faults", "list_archives misbehaving on purpose")
+    text = FaultConfig.help()
+    for setting in dataclasses.fields(FaultConfig):
+        name = setting.name
+        # --seed already seeds the generated chats.
+        flag = "--fault-seed" if name == "seed" else "--" + name.replace("_", "-")
+        dest = f"fault_{name}"
+        if setting.type == "bool":
+            group.add_argument(flag, dest=dest, action="store_true", default=None, help=text[name])
+        else:
+            kind = int if setting.type == "int" else float
+            group.add_argument(flag, dest=dest, type=kind, default=None, help=text[name])
+
+
+def _faults(args: argparse.Namespace, config: dict[str, Any]) -> FaultConfig:
+    settings = dict(config.get("faults", {}))
+    for setting in dataclasses.fields(FaultConfig):
+        value = getattr(args, f"fault_{setting.name}")
+        if value is not None:
+            settings[setting.name] = value
+    try:
+        return FaultConfig.from_mapping(settings)
+    except ValueError as exc:
+        raise SystemExit(f"faults: {exc}") from exc
 
 
 def simulator_from_args(argv: Sequence[str] | None = None) -> LiveChatSimulator:
@@ -107,7 +138,7 @@ def simulator_from_args(argv: Sequence[str] | None = None) -> LiveChatSimulator:
         scopes=scopes,
         host=args.host or config.get("host", "127.0.0.1"),
         port=args.port if args.port is not None else int(config.get("port", 0)),
-        faults=FaultConfig.from_mapping(config.get("faults", {})),
+        faults=_faults(args, config),
         client_ids=args.client_id or config.get("client_ids", [DEFAULT_CLIENT_ID]),
         archive_retention_months=int(
             retention

@@ -42,10 +42,15 @@ class PageState:
 
 
 class PageRegistry:
-    """Page ids handed out; like LiveChat's they are opaque and eventually forgotten."""
+    """Page ids handed out; like LiveChat's they are opaque and eventually forgotten.
+
+    Expiring one (LiveChat keeps them a month) makes it unknown to `get`, so it is refused
+    like any other; the registry still remembers it was expired, for the fault counts.
+    """
 
     def __init__(self, capacity: int = 100_000) -> None:
         self._pages: OrderedDict[str, PageState] = OrderedDict()
+        self._expired: OrderedDict[str, None] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
 
@@ -61,9 +66,36 @@ class PageRegistry:
         with self._lock:
             return self._pages.get(page_id)
 
+    def expire(self, page_id: str) -> bool:
+        """Expire one page id now; False when it was not a live one."""
+        with self._lock:
+            if self._pages.pop(page_id, None) is None:
+                return False
+            self._remember(page_id)
+            return True
+
+    def expire_all(self) -> int:
+        """Expire every live page id now; how many there were."""
+        with self._lock:
+            expired = list(self._pages)
+            self._pages.clear()
+            for page_id in expired:
+                self._remember(page_id)
+            return len(expired)
+
+    def is_expired(self, page_id: str) -> bool:
+        with self._lock:
+            return page_id in self._expired
+
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()
+            self._expired.clear()
+
+    def _remember(self, page_id: str) -> None:
+        self._expired[page_id] = None
+        while len(self._expired) > self._capacity:
+            self._expired.popitem(last=False)
 
 
 def parse_request(body: object, pages: PageRegistry) -> PageState | Query:
@@ -77,6 +109,8 @@ def parse_request(body: object, pages: PageRegistry) -> PageState | Query:
         page_id = body["page_id"]
         state = pages.get(page_id) if isinstance(page_id, str) else None
         if state is None:
+            # LiveChat documents no error for this; `validation` is its type for a request
+            # it cannot accept as written, and one message covers unknown and expired alike.
             raise ApiError("validation", "page_id is invalid or expired")
         return state
     sort_order = body.get("sort_order", "desc")

@@ -6,7 +6,6 @@ import base64
 import binascii
 import hmac
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from http.server import ThreadingHTTPServer
 from types import TracebackType
@@ -14,6 +13,7 @@ from typing import Any
 
 from local.simulators.livechat import scopes as scope_names
 from local.simulators.livechat.archives import PageRegistry, list_archives
+from local.simulators.livechat.audit import Audit
 from local.simulators.livechat.configuration import (
     DEFAULT_ARCHIVE_RETENTION_MONTHS,
     DEFAULT_CLIENT_ID,
@@ -21,9 +21,10 @@ from local.simulators.livechat.configuration import (
 )
 from local.simulators.livechat.data import Chat, Dataset, GenerationParams
 from local.simulators.livechat.errors import INVALID_JSON, ApiError
-from local.simulators.livechat.faults import Audit, FaultConfig, Faults
+from local.simulators.livechat.faults import KINDS, FaultConfig, Faults
 from local.simulators.livechat.handler import API_VERSIONS as API_VERSIONS
 from local.simulators.livechat.handler import handler_for
+from local.simulators.livechat.injection import Injector
 from local.simulators.livechat.registration import Webhook, parse_webhook
 from local.simulators.livechat.registry import WebhookRegistry
 from local.simulators.livechat.store import ChatStore
@@ -67,8 +68,9 @@ class LiveChatSimulator:
         self._initial_faults = faults or FaultConfig()
         self._initial_chats = [dict(chat) for chat in chats]
         self.faults = Faults(FaultConfig(**self._initial_faults.to_dict()))
-        self.audit = Audit()
+        self.audit = Audit(KINDS)
         self.pages = PageRegistry()
+        self.injector = Injector(self.faults, self.audit, self.pages)
         self.store = self._fresh_store()
         self.registry = WebhookRegistry(license_webhooks_enabled=license_webhooks_enabled)
         self.configuration_api = ConfigurationApi(
@@ -90,6 +92,7 @@ class LiveChatSimulator:
     def start(self) -> LiveChatSimulator:
         if self._server is not None:
             return self
+        self.injector.open()
         server = ThreadingHTTPServer((self.host, self.port), handler_for(self))
         server.daemon_threads = True
         self._server = server
@@ -104,6 +107,7 @@ class LiveChatSimulator:
     def stop(self) -> None:
         if self._server is None:
             return
+        self.injector.release()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -171,6 +175,14 @@ class LiveChatSimulator:
 
     def set_faults(self, **settings: Any) -> FaultConfig:
         return self.faults.configure(settings)
+
+    def fault_counts(self) -> dict[str, int]:
+        """Faults injected since the start (or the last reset), by kind."""
+        return self.audit.fault_counts()
+
+    def expire_pages(self) -> int:
+        """Expire every page id handed out so far, as if a month had passed; how many."""
+        return self.pages.expire_all()
 
     def reset(self) -> None:
         """Back to the generated dataset, no faults, empty audit, no page ids, no webhooks."""
@@ -256,25 +268,28 @@ class LiveChatSimulator:
         if not (good_account and good_token):
             raise ApiError("authentication", "Invalid access token")
 
-    def archives(self, header: str | None, body: object) -> dict[str, Any]:
+    def archives(
+        self, header: str | None, body: object, injected: list[str] | None = None
+    ) -> dict[str, Any]:
+        """One list_archives call; the faults injected into it are added to `injected`."""
         self.authenticate(header)
         scope_names.require(self.scopes, scope_names.CHATS_ALL_RO, scope_names.CHATS_ACCESS_RO)
-        self._fault()
+        self.injector.archives(body, [] if injected is None else injected)
         if body is INVALID_JSON:
             raise ApiError("validation", "request body must be valid JSON")
         return list_archives(self.store, self.pages, body)
 
-    def configure(self, method: str, header: str | None, body: object, version: str) -> object:
+    def configure(
+        self,
+        method: str,
+        header: str | None,
+        body: object,
+        version: str,
+        injected: list[str] | None = None,
+    ) -> object:
         """One Configuration API call: `method` as in `/configuration/action/<method>`."""
         if self.configuration_api.method(method).needs_token:
             self.authenticate(header)
             self.configuration_api.authorize(method, self.scopes)
-        self._fault()
+        self.injector.configuration([] if injected is None else injected)
         return self.configuration_api.call(method, body, granted=self.scopes, version=version)
-
-    def _fault(self) -> None:
-        error, delay = self.faults.check()
-        if delay:
-            time.sleep(delay)
-        if error is not None:
-            raise error
