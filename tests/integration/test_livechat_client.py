@@ -76,3 +76,14 @@ def test_unreachable_server_is_retryable() -> None:
     with pytest.raises(SourceError) as caught:
         list(client.list_archives(START, END))
     assert caught.value.retryable
+
+
+def test_a_page_id_that_expires_mid_walk_is_worth_reading_again(sim: LiveChatSimulator) -> None:
+    pages = _client(sim).list_archives(START, END)
+    first = next(pages)
+    assert first
+    sim.expire_pages()
+    with pytest.raises(SourceError, match="expired") as raised:
+        list(pages)
+    assert raised.value.retryable
+    assert len(list(_client(sim).list_archives(START, END))) > 100  # the window read again

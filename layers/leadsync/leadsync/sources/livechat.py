@@ -68,7 +68,7 @@ class LiveChatClient:
         }
         seen_pages: set[str] = set()
         while True:
-            page = self._call("list_archives", body)
+            page = self._page(body)
             chats = page.get("chats")
             if not isinstance(chats, list):
                 raise SourceError(
@@ -84,6 +84,16 @@ class LiveChatClient:
                 raise SourceError("LiveChat returned a page id already read", retryable=True)
             seen_pages.add(next_page)
             body = {"page_id": next_page}
+
+    def _page(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._call("list_archives", body)
+        except SourceError as exc:
+            if "page_id" not in body or exc.retryable:
+                raise
+            # a page id expires (LiveChat keeps them a month, and may drop them sooner): the
+            # walk cannot go on, but the same window read again from its start can
+            raise SourceError(f"{exc} (the page id expired; read again)", retryable=True) from exc
 
     def _call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
