@@ -56,7 +56,7 @@ demo-stop: $(VENV)/.installed-py313
 # 20,000 visitors while Marketo misbehaves and upload processes are killed mid-batch; every
 # visitor accounted for. ARGS="--visitors 2000 --seed 3" changes the run.
 chaos: $(VENV)/.installed-py313
-	$(PY) -m local.chaos $(ARGS)
+	PYTHONPATH=layers/leadsync $(PY) -m local.chaos $(ARGS)
 
 # Re-drive the dead letters and the error store's records after a fix: on the world a
 # `make demo KEEP=1` left running, then delivered to the upload; with STACK=name, on AWS.

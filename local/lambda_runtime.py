@@ -102,6 +102,8 @@ class WorkerProcess:
     spec: FunctionSpec
     aws_env: dict[str, str]
     log_path: Path
+    # folders searched before the function's own: the runtime's sitecustomize (its clock)
+    site_paths: tuple[Path, ...] = ()
     process: subprocess.Popen[str] = field(init=False)
     _answers: Any = field(init=False)
     # set when something outside the function killed it (`FunctionPool.kill_busy`)
@@ -113,7 +115,7 @@ class WorkerProcess:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
             "TZ": "UTC",
-            "PYTHONPATH": os.pathsep.join(str(p) for p in self.spec.paths),
+            "PYTHONPATH": os.pathsep.join(str(p) for p in (*self.site_paths, *self.spec.paths)),
             "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDA_TASK_ROOT": str(self.spec.paths[0]),
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
@@ -210,10 +212,16 @@ class FunctionPool:
     """The execution environments of one function, at most `limit` at once (its concurrency)."""
 
     def __init__(
-        self, spec: FunctionSpec, aws_env: dict[str, str], log_dir: Path, limit: int
+        self,
+        spec: FunctionSpec,
+        aws_env: dict[str, str],
+        log_dir: Path,
+        limit: int,
+        site_paths: tuple[Path, ...] = (),
     ) -> None:
         self.spec = spec
         self._aws_env = aws_env
+        self._site_paths = site_paths
         self._log_dir = log_dir
         self._idle: list[WorkerProcess] = []
         self._lock = threading.Lock()
@@ -268,7 +276,7 @@ class FunctionPool:
             self._count += 1
             number = self._count
         log = self._log_dir / f"{self.spec.logical_id}-{number}.log"
-        return WorkerProcess(self.spec, self._aws_env, log)
+        return WorkerProcess(self.spec, self._aws_env, log, self._site_paths)
 
     def _checkin(self, worker: WorkerProcess) -> None:
         with self._lock:

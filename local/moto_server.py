@@ -25,6 +25,9 @@ from werkzeug.serving import make_server
 from werkzeug.wsgi import get_input_stream
 
 SES_MESSAGES_PATH = "/_local/ses/messages"
+# POST {"seconds": N}: N seconds pass for SQS's timers (delays, visibility timeouts), as they
+# do for the functions when the local world moves their clock forward
+SQS_TIME_PATH = "/_local/sqs/time-passes"
 SES_V2_SEND_PATH = "/v2/email/outbound-emails"
 
 # message id → {"subject", "text", "html"} of the SES v2 simple messages accepted
@@ -54,6 +57,25 @@ def _sent_messages() -> list[dict[str, Any]]:
                     }
                 )
     return messages
+
+
+def _time_passes(seconds: float) -> int:
+    """Every SQS message's delay and visibility timer, `seconds` nearer its end."""
+    from moto.sqs.models import sqs_backends
+
+    shift = seconds * 1000.0
+    moved = 0
+    for regions in sqs_backends.values():
+        for backend in regions.values():
+            for queue in backend.queues.values():
+                for message in queue._messages:
+                    if message.delayed_until > 0:
+                        message.delayed_until -= shift
+                        moved += 1
+                    if message.visible_at > 0:
+                        message.visible_at -= shift
+                        moved += 1
+    return moved
 
 
 def _content_of(message_id: str) -> dict[str, str | None]:
@@ -115,6 +137,11 @@ def application(dispatcher: DomainDispatcherApplication) -> Callable[..., Iterab
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == SES_MESSAGES_PATH:
             body = json.dumps(_sent_messages(), default=str).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        if environ.get("PATH_INFO") == SQS_TIME_PATH and environ.get("REQUEST_METHOD") == "POST":
+            wanted = json.loads(get_input_stream(environ).read() or b"{}")
+            body = json.dumps({"moved": _time_passes(float(wanted.get("seconds", 0)))}).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
         if environ.get("PATH_INFO") == SES_V2_SEND_PATH and environ.get("REQUEST_METHOD") == "POST":

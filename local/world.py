@@ -22,9 +22,10 @@ import boto3
 import requests
 
 from local.event_sources import DrainReport, ListeningSource, SqsPoller, scheduled_event
+from local.function_clock import SITE, FunctionClock
 from local.http_api import LocalHttpApi, http_routes
 from local.lambda_runtime import FunctionPool, FunctionSpec, Invocation, materialize
-from local.moto_server import SES_MESSAGES_PATH
+from local.moto_server import SES_MESSAGES_PATH, SQS_TIME_PATH
 from local.processes import ServerProcess
 from local.stack import DeployedStack, deploy
 
@@ -52,6 +53,11 @@ class WorldOptions:
     # a freshly provisioned Marketo (standard fields only, no lists) and no webhook registered
     # in LiveChat: what a user meets on the first day
     fresh: bool = False
+    # AWS misbehaving for the functions: the fault proxy's configuration (local/aws_faults)
+    # between them and moto; None: they reach moto directly
+    aws_faults: dict[str, Any] | None = None
+    # the functions' wall clock can be moved forward (days passing); see move_clocks_to
+    movable_clock: bool = False
 
 
 WORLD_FILE = "world.json"
@@ -116,6 +122,9 @@ class LocalWorld:
         self._listening: list[ListeningSource] = []
         self._http_api: LocalHttpApi | None = None
         self.webhook_secret = ""  # the secret_key LiveChat's webhooks must carry
+        # where the functions reach AWS: moto, or the fault proxy in front of it
+        self.functions_aws_url = ""
+        self.clock: FunctionClock | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> LocalWorld:
@@ -181,7 +190,9 @@ class LocalWorld:
         for logical_id, spec in self.functions.items():
             concurrency = lam.get_function(FunctionName=spec.name).get("Concurrency", {})
             limit = int(concurrency.get("ReservedConcurrentExecutions", 10))
-            self._pools[logical_id] = FunctionPool(spec, self.aws_env, logs, limit)
+            self._pools[logical_id] = FunctionPool(
+                spec, self.function_env, logs, limit, (SITE,) if self.clock else ()
+            )
             self._quiet_emulated_event_sources(lam, spec.name)
 
     def _write_list_rules(self, text: str) -> None:
@@ -219,7 +230,11 @@ class LocalWorld:
                 "moto", ["-m", "local.moto_server"], logs / "moto.log", ROOT, detached=keep
             )
         )
-        self.aws_url = self._servers[-1].url
+        self.aws_url = self.functions_aws_url = self._servers[-1].url
+        if self.options.aws_faults is not None:
+            self._start_fault_proxy(logs, detached=keep)
+        if self.options.movable_clock:
+            self.clock = FunctionClock(self.options.state_dir / "clock" / "offset")
         self._servers.append(
             ServerProcess(
                 "marketo",
@@ -268,6 +283,47 @@ class LocalWorld:
             )
         )
         self.livechat_url = self._servers[-1].url
+
+    def _start_fault_proxy(self, logs: Path, *, detached: bool) -> None:
+        config = self.options.state_dir / "aws-faults.json"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(json.dumps(self.options.aws_faults), encoding="utf-8")
+        args = ["--target", self.aws_url, "--port", "0", "--config", str(config)]
+        self._servers.append(
+            ServerProcess(
+                "aws-faults",
+                ["-m", "local.aws_faults", *args, "--seed", str(self.options.seed)],
+                logs / "aws-faults.log",
+                ROOT,
+                detached=detached,
+            )
+        )
+        self.functions_aws_url = self._servers[-1].url
+
+    def aws_faults(self) -> dict[str, Any]:
+        """What the fault proxy did to the functions' AWS calls (GET /_faults)."""
+        if self.functions_aws_url == self.aws_url:
+            return {"injected_total": 0, "injected": []}
+        answer: dict[str, Any] = _get_json(f"{self.functions_aws_url}/_faults")
+        return answer
+
+    def set_aws_faults(self, enabled: bool) -> None:
+        if self.functions_aws_url != self.aws_url:
+            _post_json(f"{self.functions_aws_url}/_faults", {"enabled": enabled})
+
+    def move_clocks_to(self, moment: datetime) -> None:
+        """Let time pass: the functions' wall clock and the Marketo simulator's both read
+        `moment` from now on (the simulator's only moves forward: an import it was hurried
+        through may have taken it further)."""
+        if self.clock is None:
+            raise RuntimeError("the world was started without a movable clock")
+        passed = (moment - self.clock.now()).total_seconds()
+        self.clock.move_to(moment)
+        # SQS's timers run on the same time: a message delayed until Marketo's day resets
+        _post_json(f"{self.aws_url}{SQS_TIME_PATH}", {"seconds": passed})
+        marketo = _get_json(f"{self.marketo_url}/_sim/clock")
+        if float(marketo["epoch"]) < moment.timestamp():
+            _post_json(f"{self.marketo_url}/_sim/clock", {"advance_to": moment.timestamp()})
 
     def _parameters(self) -> dict[str, str]:
         return {
@@ -357,6 +413,12 @@ class LocalWorld:
         found: list[dict[str, Any]] = _get_json(f"{self.livechat_url}/_sim/visitors")["visitors"]
         return found
 
+    def livechat_fault_counts(self) -> dict[str, int]:
+        """The faults the LiveChat simulator dealt, by kind."""
+        answer = _get_json(f"{self.livechat_url}/_sim/faults")
+        counts = answer.get("counts", {}) if isinstance(answer, dict) else {}
+        return {str(kind): int(n) for kind, n in counts.items()}
+
     def livechat_chat_count(self) -> int:
         """How many chats the LiveChat simulator holds."""
         return int(_get_json(f"{self.livechat_url}/_sim/health")["chats"])
@@ -441,6 +503,13 @@ class LocalWorld:
             region_name=REGION,
         )
 
+    @property
+    def function_env(self) -> dict[str, str]:
+        """AWS as the functions see it: through the fault proxy when there is one, and
+        their movable clock."""
+        env = {**self.aws_env, "AWS_ENDPOINT_URL": self.functions_aws_url or self.aws_url}
+        return {**env, **(self.clock.env() if self.clock else {})}
+
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.aws_url)  # type: ignore[call-overload]
 
@@ -513,6 +582,19 @@ class LocalWorld:
         return int(attrs["ApproximateNumberOfMessages"]) + int(
             attrs["ApproximateNumberOfMessagesNotVisible"]
         )
+
+    def waiting(self, output_key: str) -> int:
+        """Every message the queue holds: visible, in flight or delayed."""
+        assert self.stack is not None
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
+        attrs = self.client("sqs").get_queue_attributes(
+            QueueUrl=self.stack.outputs[output_key], AttributeNames=names
+        )["Attributes"]
+        return sum(int(attrs[name]) for name in names)
 
     def sent_emails(self) -> list[dict[str, Any]]:
         """Every e-mail the emulated SES accepted."""

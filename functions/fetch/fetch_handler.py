@@ -86,7 +86,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             stats=stats,
             whole=replace(
                 whole_sync(env, client=marketo),
-                bulk=bulk_route(load(BulkStagingEnv), env.state_table),
+                bulk=bulk_route(
+                    load(BulkStagingEnv), env.state_table, per_call=env.marketo_records_per_call
+                ),
             ),
             schema=schema_gate(marketo, env.state_table, state),
         )

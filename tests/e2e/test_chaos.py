@@ -1,7 +1,11 @@
-"""`make chaos`, smaller: the hourly sync while Marketo fails, times out, expires tokens,
-refuses records, answers slowly and shares its rate with a noisy neighbour, and upload
-processes are killed mid-batch. Afterwards every visitor is in Marketo with the chat's values,
-or in the error store or the dead-letter queue with its cause in the digest."""
+"""`make chaos`, smaller: the whole sync over two Marketo days (and the catching up after)
+while Marketo fails, times out, expires tokens, refuses records and imports, answers slowly
+and shares its rate with a noisy neighbour; AWS throttles and fails the functions' calls;
+LiveChat rate-limits, fails and expires page ids; upload and bulk processes are killed
+mid-invocation; leadsync's daily cap is spent each day. The first day's volume crosses the
+bulk threshold, the second goes through REST and webhooks. Afterwards every visitor is in
+Marketo with the chat's values, or in the error store or the dead-letter queue with its
+cause in the digest of its day."""
 
 from __future__ import annotations
 
@@ -23,13 +27,18 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> ChaosReport:
     settings = ChaosSettings(
         visitors=VISITORS,
         seed=7,
+        days=2,
+        # low enough to be spent on each day; a lowered bulk threshold and small messages
+        # (more calls for the faults to hit, more batches to kill) so that the first day's
+        # volume takes the bulk path
+        daily_cap=40,
+        bulk_threshold=300,
+        records_per_call=50,
+        webhooks=10,
         kills=3,
         kill_every_s=1.5,
         upload_timeout_s=30,
         visibility_s=40,
-        # more, smaller messages than the default 300 records: more calls for the faults to
-        # hit and more batches to kill
-        records_per_call=100,
         deadline_s=600,
         state_dir=Path(tmp_path_factory.mktemp("chaos")),
     )
@@ -66,7 +75,21 @@ def test_the_digest_agrees_with_the_stores(report: ChaosReport) -> None:
 def test_the_chaos_really_happened(report: ChaosReport) -> None:
     assert report.kills_mid_invocation >= 2
     assert report.faults_seen.get("records_refused", 0) > 0, report.faults_seen
-    assert report.line().startswith(f"chaos: visitors={VISITORS} delivered=")
+    assert report.aws_faults > 0, report.aws_faults_by_kind
+    assert report.livechat_faults > 0, report.livechat_faults_by_kind
+    assert report.line().startswith(f"chaos: visitors={VISITORS} rest=")
+
+
+def test_both_paths_and_several_marketo_days(report: ChaosReport) -> None:
+    assert report.bulk > 0
+    assert report.rest > 0
+    assert report.webhooks_sent == 10
+    assert report.days >= 3, report.calls_by_day
+
+
+def test_each_day_stays_inside_the_cap_and_has_its_digest(report: ChaosReport) -> None:
+    assert report.days_over_cap == [], report.calls_by_day
+    assert all(day["sent"] for day in report.digests), report.digests
 
 
 def test_the_livechat_simulator_holds_as_many_visitors_as_asked() -> None:

@@ -88,3 +88,18 @@ def test_a_plan_shows_the_choice_and_its_cost_and_stages_nothing() -> None:
     assert "by bulk import" in text
     assert "the run adds" in text
     assert (files.items, jobs.items, queue.sent) == ({}, {}, [])
+
+
+def test_the_fetch_prices_rest_at_the_stacks_records_per_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from leadsync.config import BulkStagingEnv
+    from leadsync.wiring import bulk_route
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    staging = BulkStagingEnv(
+        bulk_queue_url="https://sqs.us-east-1.amazonaws.com/1/q", bulk_bucket="b"
+    )
+    route = bulk_route(staging, "state", {}, per_call=50)
+    assert route is not None
+    assert route.per_call == 50

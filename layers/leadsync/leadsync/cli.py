@@ -401,7 +401,11 @@ def _plan(args: argparse.Namespace) -> int:
             whole=replace(
                 whole_sync(env, erasure_visibility_s=30),
                 bulk=bulk_route(
-                    load(BulkStagingEnv, variables), env.state_table, variables, dry=True
+                    load(BulkStagingEnv, variables),
+                    env.state_table,
+                    variables,
+                    per_call=env.marketo_records_per_call,
+                    dry=True,
                 ),
             ),
             lookups_made=lambda: marketo.calls["lookup"],
@@ -529,7 +533,12 @@ def _backfill(args: argparse.Namespace) -> int:
     whole = replace(
         whole_sync(env),
         erasures=None,
-        bulk=bulk_route(load(BulkStagingEnv, variables), env.state_table, variables),
+        bulk=bulk_route(
+            load(BulkStagingEnv, variables),
+            env.state_table,
+            variables,
+            per_call=env.marketo_records_per_call,
+        ),
     )
     try:
         report = backfill(

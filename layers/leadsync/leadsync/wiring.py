@@ -192,11 +192,13 @@ def bulk_route(
     state_table: str,
     environ: Mapping[str, str] | None = None,
     *,
+    per_call: int = 300,
     dry: bool = False,
 ) -> BulkRoute | None:
     """The fetch's bulk path as configured (None when off): staged files in the bucket,
     jobs in the state table, submit messages on the bulk queue; the day's budget left is
-    the limiter's own readout."""
+    the limiter's own readout; REST's cost priced at `per_call` records a call (the
+    stack's MarketoRecordsPerCall)."""
     if not staging.bulk_enabled:
         return None
     from leadsync.adapters.bulk import DynamoDBJobStore, S3StagedFiles, SqsBulkSender
@@ -212,5 +214,6 @@ def bulk_route(
         settings=staging_settings(staging),
         threshold=staging.bulk_threshold_records,
         quota_left=lambda: readout.read().left,
+        per_call=per_call,
         dry=dry,
     )

@@ -1,0 +1,7 @@
+"""`python -m local.chaos`: see local/chaos/cli.py."""
+
+import sys
+
+from local.chaos.cli import main
+
+sys.exit(main())
