@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from leadsync.bulk.choice import BulkRoute
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.fetch import WholeSync, run
