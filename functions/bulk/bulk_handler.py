@@ -72,6 +72,7 @@ class Wired:
             rest=SqsQueue(env.sync_queue_url),
             errors=self.errors,
             stats=self.stats,
+            lookup=self.client,
         )
         self.settings: BulkSettings = bulk_settings(env)
         self.limits = BatchLimits.for_queue(

@@ -118,8 +118,8 @@ class ChaosSettings:
             "SyncQueueVisibilitySeconds": str(self.visibility_s),
             "BulkThresholdRecords": str(self.bulk_threshold),
             "MarketoDailyCap": str(self.daily_cap),
-            # the priority lane keeps a tenth of the cap for the webhooks
-            "PriorityDailyCap": str(max(1, self.daily_cap // 10)),
+            # the priority lane keeps a quarter of the cap for the webhooks
+            "PriorityDailyCap": str(max(1, self.daily_cap // 4)),
             "BulkStuckAfterMinutes": "5",
             "BulkPollDelaysSeconds": "2,4,8",
         }

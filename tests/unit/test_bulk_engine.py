@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.failures import ErrorEntry
 from leadsync.marketo.errors import MarketoBulkBusy, MarketoNoAnswer
-from leadsync.marketo.models import ImportJob
+from leadsync.marketo.models import ImportJob, Lead
 from leadsync.messages import SyncBatch, SyncRecord
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -434,3 +434,63 @@ def test_a_file_that_never_gets_a_slot_is_rerouted_at_the_give_up_deadline() -> 
     assert rig.jobs.items[job_id].status is JobStatus.REROUTED
     assert sum(len(b.records) for b in rig.sink.batches) == 3
     assert rig.marketo.calls == []
+
+
+@dataclass
+class Leads:
+    """The leads as Marketo holds them now, for a file decided again."""
+
+    leads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    looked_up: list[list[str]] = field(default_factory=list)
+
+    def lookup_by_email(self, emails: Any, fields: Any = ()) -> dict[str, list[Lead]]:
+        wanted = list(emails)
+        self.looked_up.append(wanted)
+        return {
+            e: [Lead.from_raw({"id": n, **self.leads[e]})] if e in self.leads else []
+            for n, e in enumerate(wanted, start=1)
+        }
+
+
+def test_a_file_that_goes_again_is_decided_again_and_never_puts_older_values_back() -> None:
+    leads = Leads()
+    rig = Rig(marketo=Marketo(statuses=["Failed", "Complete"]))
+    ports = replace(rig.ports, lookup=leads)
+    stamp = "2026-01-15T12:00:00Z"
+    staged = [
+        SyncRecord(
+            action="create",
+            email=f"v{i}@example.com",
+            fields={
+                "email": f"v{i}@example.com",
+                "firstName": f"N{i}",
+                "livechatLastChat": stamp,
+            },
+            chat_ids=[f"C{i}"],
+        )
+        for i in range(3)
+    ]
+    rig.stage(staged)
+    first = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
+    assert first.outcome == "submitted"
+    assert leads.looked_up == []  # on time: as decided
+    # the import fails; meanwhile the REST path creates v0 with a newer chat, v1 as staged
+    leads.leads["v0@example.com"] = {
+        "email": "v0@example.com",
+        "firstName": "N0",
+        "livechatLastChat": "2026-01-16T09:00:00Z",
+    }
+    leads.leads["v1@example.com"] = {
+        "email": "v1@example.com",
+        "firstName": "N1",
+        "livechatLastChat": stamp,
+    }
+    while rig.queue.sent:
+        message, due = rig.queue.next()
+        rig.queue.clock[0] = due
+        process(message, ports, rig.settings, limits=LIMITS, now=lambda: rig.queue.clock[0])
+    resubmitted = rig.marketo.submitted[-1].decode()
+    assert "v2@example.com" in resubmitted  # still to create
+    assert "v1@example.com" not in resubmitted  # already there: nothing to write
+    assert "2026-01-16" not in resubmitted
+    assert "v0@example.com" not in resubmitted  # the newer chat stays in Marketo

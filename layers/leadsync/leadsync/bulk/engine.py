@@ -28,16 +28,18 @@ from leadsync.bulk.csvfile import render, row_values
 from leadsync.bulk.jobs import AT_MARKETO, BulkJob, BulkMessage, JobStatus, StagedFile
 from leadsync.bulk.matching import Match, ResultRow, match_rows, parse_result_file
 from leadsync.bulk.ports import BulkApi, BulkSender, ImportSlots, JobStore, StagedFiles
+from leadsync.bulk.recheck import late, redecide
 from leadsync.bulk.schedule import BulkSettings, busy_delay, poll_delay
 from leadsync.clock import Clock, utc_now
 from leadsync.errors import DependencyError, PermanentError
 from leadsync.failures import ErrorEntry, ErrorKind, from_record
+from leadsync.fieldmap import default_field_map
 from leadsync.limiter.api import BudgetExhausted
 from leadsync.marketo.errors import MarketoBulkBusy, MarketoError, MarketoRateLimited
 from leadsync.marketo.models import ImportJob
 from leadsync.messages import SyncRecord
 from leadsync.observability import get_logger
-from leadsync.ports import BatchSink, ErrorSink, StatsSink
+from leadsync.ports import BatchSink, ErrorSink, LeadLookup, StatsSink
 
 NOT_FOUND = "1013"  # the batch id is unknown (expired after 7 days, or never taken)
 ROW_FAILED = "bulk_row_failed"
@@ -57,6 +59,8 @@ class BulkPorts:
     rest: BatchSink  # SyncQueue: where a job given up on sends its records
     errors: ErrorSink
     stats: StatsSink | None = None
+    # the leads as they are now, for a file submitted late (see bulk/recheck.py)
+    lookup: LeadLookup | None = None
 
 
 class StepResult(BaseModel):
@@ -151,6 +155,17 @@ def _submit(step: _Step, job: BulkJob) -> StepResult:
     if not ports.jobs.replace(job, submitting):
         return step.result("taken_by_another_copy", job)
     staged = ports.files.get(job.staged_key)
+    if ports.lookup is not None and late(job, now):
+        try:
+            records = redecide(staged.records, ports.lookup, default_field_map())
+        except (BudgetExhausted, DependencyError, MarketoError) as exc:
+            delay = _retry_after(exc, settings)
+            return _back_to_staged(step, submitting, "recheck_failed", delay)
+        if not records:
+            return _nothing_left(step, submitting)
+        if len(records) != len(staged.records) or records != staged.records:
+            staged = staged.model_copy(update={"records": records})
+            ports.files.put(job.staged_key, staged)
     body = render(staged.records)
     try:
         answer = ports.marketo.submit_import(body, "csv", settings.lookup_field)
@@ -197,6 +212,17 @@ def _submit(step: _Step, job: BulkJob) -> StepResult:
     _count(step, {"bulk_submits": 1})
     sent = step.send(queued, "poll", poll_delay(0, step.settings))
     return step.result("submitted", queued, **sent)
+
+
+def _nothing_left(step: _Step, job: BulkJob) -> StepResult:
+    """Decided again, the file has nothing left to write: the job is done without Marketo."""
+    done = _next(job, status=JobStatus.DONE, message="nothing left to write when decided again")
+    step.ports.slots.release(job.job_id)
+    if not step.ports.jobs.replace(job, done):
+        return step.result("taken_by_another_copy", job)
+    step.ports.files.delete(job.staged_key)
+    _count(step, {"bulk_rechecked_empty": 1})
+    return step.result("nothing_left", done)
 
 
 def _sweep_slots(step: _Step, job: BulkJob) -> int:
