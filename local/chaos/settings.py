@@ -47,14 +47,14 @@ MARKETO_FAULTS: dict[str, str] = {
 }
 # LiveChat's faults on list_archives (its own flags, see local/simulators/livechat/faults.py)
 LIVECHAT_FAULTS: dict[str, str] = {
-    "rate-limit-probability": "0.03",
-    "internal-probability": "0.02",
-    "bad-gateway-probability": "0.01",
-    "slow-probability": "0.05",
+    "rate-limit-probability": "0.01",
+    "internal-probability": "0.01",
+    "bad-gateway-probability": "0.005",
+    "slow-probability": "0.03",
     "slow-min-seconds": "0.5",
     "slow-max-seconds": "3",
-    "timeout-probability": "0.003",
-    "page-expire-probability": "0.01",
+    "timeout-probability": "0.002",
+    "page-expire-probability": "0.005",
 }
 
 

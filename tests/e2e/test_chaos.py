@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from local.chaos import ChaosReport, ChaosSettings, run
+from local.chaos.cli import summarize
 from local.simulators.livechat.data import Dataset, GenerationParams, chats_for_visitors, visitors
 
 pytestmark = pytest.mark.e2e
 
 VISITORS = 1500
+WEBHOOKS = 6  # new visitors whose chats also come as webhooks
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> ChaosReport:
         daily_cap=40,
         bulk_threshold=300,
         records_per_call=50,
-        webhooks=6,
+        webhooks=WEBHOOKS,
         kills=3,
         kill_every_s=1.5,
         upload_timeout_s=30,
@@ -42,11 +44,13 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> ChaosReport:
         deadline_s=600,
         state_dir=Path(tmp_path_factory.mktemp("chaos")),
     )
-    return run(settings, say=print)
+    report = run(settings, say=print)
+    summarize(report, print)
+    return report
 
 
 def test_every_visitor_is_delivered_or_reported(report: ChaosReport) -> None:
-    assert report.visitors == VISITORS
+    assert report.visitors == VISITORS + WEBHOOKS
     assert report.messages_left == 0
     assert report.lost == 0, report.lost_visitors[:5]
     assert report.delivered + report.reported == report.visitors
@@ -77,13 +81,13 @@ def test_the_chaos_really_happened(report: ChaosReport) -> None:
     assert report.faults_seen.get("records_refused", 0) > 0, report.faults_seen
     assert report.aws_faults > 0, report.aws_faults_by_kind
     assert report.livechat_faults > 0, report.livechat_faults_by_kind
-    assert report.line().startswith(f"chaos: visitors={VISITORS} rest=")
+    assert report.line().startswith(f"chaos: visitors={VISITORS + WEBHOOKS} rest=")
 
 
 def test_both_paths_and_several_marketo_days(report: ChaosReport) -> None:
     assert report.bulk > 0
     assert report.rest > 0
-    assert report.webhooks_sent == 6
+    assert report.webhooks_sent == WEBHOOKS
     assert report.days >= 3, report.calls_by_day
 
 
