@@ -53,8 +53,9 @@ demo: $(VENV)/.installed-py313 browser
 demo-stop: $(VENV)/.installed-py313
 	$(PY) -m local.demo --stop
 
-# 20,000 visitors while Marketo misbehaves and upload processes are killed mid-batch; every
-# visitor accounted for. ARGS="--visitors 2000 --seed 3" changes the run.
+# The sync over several Marketo days while Marketo, AWS and LiveChat misbehave and upload and
+# bulk processes are killed; every visitor accounted for. ARGS="--visitors 1500 --days 2"
+# changes the run (see local/chaos/cli.py).
 chaos: $(VENV)/.installed-py313
 	PYTHONPATH=layers/leadsync $(PY) -m local.chaos $(ARGS)
 
