@@ -5,7 +5,6 @@ environments are killed mid-invocation, and between runs time passes for everyon
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -41,7 +40,7 @@ class Driver:
         self._kills_left = settings.kills if settings.kills is not None else 6
         self.last_fetch_empty = False
         # the harness reads the stack's state as an operator would, through moto itself
-        os.environ.update(world.aws_env)
+        self._dynamodb = world.client("dynamodb")
 
     # -- time ------------------------------------------------------------------------------
     def at(self, moment: datetime) -> None:
@@ -150,7 +149,7 @@ class Driver:
         lane = env.get("LIMITER_LANE", "normal")
         config = lanes.get(lane) or next(iter(lanes.values()))
         readout = LimiterReadout(
-            self._table, config, name=limiter_name(lane), clock=self.now
+            self._table, config, self._dynamodb, name=limiter_name(lane), clock=self.now
         ).read()
         return 0 if readout.quota_exhausted else readout.left
 
