@@ -96,23 +96,35 @@ class LiveChatClient:
             raise SourceError(f"{exc} (the page id expired; read again)", retryable=True) from exc
 
     def _call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = self._session.post(self._url + action, json=body, timeout=self._timeout)
-        except requests.Timeout as exc:
-            raise SourceError(f"LiveChat {action} timed out", retryable=True) from exc
-        except requests.RequestException as exc:
-            raise SourceError(
-                f"LiveChat {action} failed: {type(exc).__name__}", retryable=True
-            ) from exc
-        if response.status_code != 200:
-            raise translate_error(action, response)
-        try:
-            payload = response.json()
-        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep JSON
-            raise SourceError(f"LiveChat {action} answered non-JSON", retryable=True) from exc
+        payload = post_action(self._session, self._url, action, body, self._timeout)
         if not isinstance(payload, dict):
             raise SourceError(f"LiveChat {action} answered a non-object", retryable=True)
         return payload
+
+
+def post_action(
+    session: requests.Session,
+    url: str,
+    action: str,
+    body: dict[str, Any],
+    timeout: tuple[float, float],
+) -> Any:
+    """One LiveChat API action (`POST <url><action>`, JSON both ways): the answer's JSON
+    (`{}` for an empty 200), or the project's exception for whatever went wrong."""
+    try:
+        response = session.post(url + action, json=body, timeout=timeout)
+    except requests.Timeout as exc:
+        raise SourceError(f"LiveChat {action} timed out", retryable=True) from exc
+    except requests.RequestException as exc:
+        raise SourceError(
+            f"LiveChat {action} failed: {type(exc).__name__}", retryable=True
+        ) from exc
+    if response.status_code != 200:
+        raise translate_error(action, response)
+    try:
+        return response.json() if response.content else {}
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep JSON
+        raise SourceError(f"LiveChat {action} answered non-JSON", retryable=True) from exc
 
 
 def translate_error(action: str, response: requests.Response) -> SourceError | RateLimited:

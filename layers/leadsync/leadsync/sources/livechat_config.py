@@ -9,7 +9,7 @@ import requests
 from pydantic import BaseModel, ConfigDict
 
 from leadsync.errors import SourceError
-from leadsync.sources.livechat import API_VERSION, DEFAULT_API_URL, translate_error
+from leadsync.sources.livechat import API_VERSION, DEFAULT_API_URL, post_action
 
 TIMEOUT = (5.0, 15.0)
 
@@ -79,18 +79,7 @@ class LiveChatConfiguration:
         return -1 if -1 in months else sum(months)
 
     def _call(self, action: str, body: dict[str, Any]) -> Any:
-        try:
-            response = self._session.post(self._url + action, json=body, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            raise SourceError(
-                f"LiveChat {action} failed: {type(exc).__name__}", retryable=True
-            ) from exc
-        if response.status_code != 200:
-            raise translate_error(action, response)
-        try:
-            return response.json() if response.content else {}
-        except (ValueError, RecursionError) as exc:
-            raise SourceError(f"LiveChat {action} answered non-JSON", retryable=True) from exc
+        return post_action(self._session, self._url, action, body, TIMEOUT)
 
 
 def _whole(text: str) -> bool:
