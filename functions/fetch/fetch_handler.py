@@ -23,7 +23,7 @@ from leadsync.lists import default_list_rules
 from leadsync.observability import get_logger
 from leadsync.resilience import Guard, GuardedWriter
 from leadsync.secrets import load_credentials
-from leadsync.sources.livechat import LiveChatClient
+from leadsync.sources.livechat import LiveChatClient, page_guard
 from leadsync.wiring import (
     InvocationDeadline,
     bulk_route,
@@ -57,6 +57,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         credentials.livechat_account_id,
         credentials.livechat_token.get_secret_value(),
         str(credentials.livechat_api_url),
+        guard=page_guard(deadline.remaining_s),
     )
     marketo, limiter = marketo_client(credentials, env, env.state_table, deadline)
     # lookups share the breaker with the upload: while Marketo is failing the run stops

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from local.chaos.observe import DeadLetterView, DigestView, Observed, StoredError, stored_groups
 from local.chaos.report import ChaosReport
@@ -258,3 +259,49 @@ def _compare(
         report.digest_problems.append(
             f"{day}: dead letters: the digest shows {digest.dead_letters}, the queue held {depth}"
         )
+
+
+def check_day_totals(observed: Observed, report: ChaosReport, zone: ZoneInfo) -> None:
+    """Each day's digest counts what that day did: its column for the day (sent after the
+    day ended) never shows more Marketo calls than Marketo counted from leadsync that day,
+    nor more leads created than Marketo created that day, and shows work on a day that had
+    some. Calls of an invocation killed mid-run are made but never added to the totals;
+    how many is reported per day."""
+    created: dict[str, int] = {}
+    seeded = {str(known["email"]).strip().lower() for known in observed.seeded}
+    for lead in observed.leads:
+        at = _instant(lead.get("createdAt"))
+        if at is None or str(lead.get("email") or "").strip().lower() in seeded:
+            continue
+        day = at.astimezone(zone).date().isoformat()
+        created[day] = created.get(day, 0) + 1
+    for digest in observed.days:
+        counted = report.calls_by_day.get(digest.day, 0)
+        figures: dict[str, Any] = {"day": digest.day, "calls_counted_by_marketo": counted}
+        report.day_totals.append(figures)
+        view = digest.view
+        if view is None or digest.day not in view.complete_days:
+            if counted:
+                report.digest_problems.append(f"{digest.day}: no digest shows the whole day")
+            continue
+        shown = view.totals.get(digest.day, {})
+        calls = shown.get("Marketo calls", 0)
+        made = shown.get("Leads created", 0)
+        figures.update(
+            calls_shown=calls,
+            calls_unrecorded=counted - calls,
+            created_shown=made,
+            created_at_marketo=created.get(digest.day, 0),
+            updated_shown=shown.get("Leads updated", 0),
+        )
+        if calls > counted:
+            report.digest_problems.append(
+                f"{digest.day}: the digest shows {calls} Marketo calls, Marketo counted {counted}"
+            )
+        if counted and not calls:
+            report.digest_problems.append(f"{digest.day}: the digest shows no Marketo calls")
+        if made > created.get(digest.day, 0):
+            report.digest_problems.append(
+                f"{digest.day}: the digest shows {made} leads created, "
+                f"Marketo created {created.get(digest.day, 0)}"
+            )

@@ -38,6 +38,9 @@ class DigestView:
     dead_letters: int | None  # how many the digest says wait in the dead-letter queue
     groups: dict[tuple[str, str], int]  # error-store failures per (kind, reason)
     dead_letter_causes: dict[str, int]  # dead letters per cause, when the digest lists them
+    # the totals table: per day shown ("2026-12-05", "(so far)" dropped), per row label
+    totals: dict[str, dict[str, int]] = field(default_factory=dict)
+    complete_days: frozenset[str] = frozenset()  # days the digest shows as ended
 
 
 @dataclass
@@ -163,6 +166,33 @@ _LETTERS = re.compile(r"^dead-letter queue / (.+?): ([\d,]+) waiting")
 _DEAD_TOTAL = re.compile(r"(\d[\d,]*) dead letter|Dead-letter queue:\s*(\d[\d,]*)")
 
 
+_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})( \(so far\))?")
+_TOTAL_ROWS = ("Chats read", "Leads created", "Leads updated", "Marketo calls")
+
+
+def read_totals(text: str) -> tuple[dict[str, dict[str, int]], frozenset[str]]:
+    """The digest's totals table (text part): {day: {row label: value}}, and the days it
+    shows as complete."""
+    lines = text.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.startswith("TOTALS"))
+    except StopIteration:
+        return {}, frozenset()
+    header = lines[start + 1] if start + 1 < len(lines) else ""
+    found = _DAY.findall(header)
+    days = [day for day, _ in found]
+    complete = frozenset(day for day, so_far in found if not so_far)
+    totals: dict[str, dict[str, int]] = {day: {} for day in days}
+    for line in lines[start + 2 :]:
+        label = line[2:18].strip()
+        if not line.startswith("  ") or label not in _TOTAL_ROWS:
+            continue
+        values = line[18:].split()
+        for day, value in zip(days, values, strict=False):
+            totals[day][label] = int(value.replace(",", ""))
+    return totals, complete
+
+
 def read_digest(mail: dict[str, Any]) -> DigestView:
     """The causes and counts the digest e-mail shows, as its reader sees them (its text
     part, else its HTML without the markup)."""
@@ -189,7 +219,15 @@ def read_digest(mail: dict[str, Any]) -> DigestView:
     dead = int((total[1] or total[2]).replace(",", "")) if total else None
     if dead is None and "all clear" in subject:
         dead = 0
-    return DigestView(subject=subject, dead_letters=dead, groups=groups, dead_letter_causes=causes)
+    totals, complete = read_totals(str(text)) if mail.get("text") else ({}, frozenset())
+    return DigestView(
+        subject=subject,
+        dead_letters=dead,
+        groups=groups,
+        dead_letter_causes=causes,
+        totals=totals,
+        complete_days=complete,
+    )
 
 
 def stored_groups(errors: list[StoredError]) -> dict[tuple[str, str], int]:

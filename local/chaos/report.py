@@ -61,6 +61,8 @@ class ChaosReport:
     daily_cap: int = 0
     days_over_cap: list[str] = field(default_factory=list)
     digests: list[dict[str, Any]] = field(default_factory=list)
+    # per Marketo day: the day's digest column against what Marketo counted and created
+    day_totals: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def digest_agrees(self) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from local.chaos.account import NEIGHBOUR, account
+from local.chaos.account import NEIGHBOUR, account, check_day_totals
 from local.chaos.drive import Driver, Say, moment
 from local.chaos.observe import DayDigest, Observed, dead_letters, error_store
 from local.chaos.report import ChaosReport
@@ -73,6 +73,7 @@ def run(settings: ChaosSettings, say: Say = lambda _: None) -> ChaosReport:
         account(observed, report)
         _faults(world, report)
         _quota(observed.requests, settings, report)
+        check_day_totals(observed, report, MARKETO_ZONE)
     report.seconds = time.monotonic() - started
     for day in report.digests:
         day.pop("view", None)

@@ -96,6 +96,17 @@ def test_each_day_stays_inside_the_cap_and_has_its_digest(report: ChaosReport) -
     assert all(day["sent"] for day in report.digests), report.digests
 
 
+def test_each_days_digest_counts_that_days_work(report: ChaosReport) -> None:
+    worked = [day for day in report.day_totals if day["calls_counted_by_marketo"]]
+    assert len(worked) >= 3, report.day_totals
+    for day in worked:
+        # never more than Marketo saw; what a killed invocation made is the difference
+        assert 0 < day["calls_shown"] <= day["calls_counted_by_marketo"], day
+        assert day["created_shown"] <= day["created_at_marketo"], day
+    shown = sum(day["created_shown"] for day in worked)
+    assert shown > 0.75 * sum(day["created_at_marketo"] for day in worked), report.day_totals
+
+
 def test_the_livechat_simulator_holds_as_many_visitors_as_asked() -> None:
     params = GenerationParams(seed=3, start=datetime(2026, 1, 5, tzinfo=UTC))
     params = params.replace(end=params.start + timedelta(hours=1))

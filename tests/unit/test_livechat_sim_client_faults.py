@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from leadsync.errors import RateLimited, SourceError
-from leadsync.sources.livechat import LiveChatClient
+from leadsync.resilience import GaveUp, RetryPolicy
+from leadsync.sources.livechat import MAX_WINDOW_RESTARTS, LiveChatClient, PageExpired, page_guard
 from local.simulators.livechat import DEFAULT_TOKEN, GenerationParams, LiveChatSimulator
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -82,17 +83,71 @@ def test_slow_pages_still_bring_every_entry(sim: LiveChatSimulator) -> None:
     assert sim.fault_counts()["slow"] > 0
 
 
-def test_a_page_id_expiring_mid_walk_is_a_source_error(sim: LiveChatSimulator) -> None:
-    sim.set_faults(page_expire_probability=1.0)
-    with pytest.raises(SourceError, match="validation") as caught:
-        read_all(sim)
-    assert not isinstance(caught.value, RateLimited)
+def entry_keys(entries: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(entry["id"], entry["thread"]["id"]) for entry in entries]
+
+
+def guarded(sim: LiveChatSimulator) -> LiveChatClient:
+    """The client as the fetch builds it, with waits of a millisecond."""
+    policy = RetryPolicy(delays_s=(0.001, 0.001, 0.001), jitter=0.0)
+    return LiveChatClient(
+        sim.account_id,
+        DEFAULT_TOKEN,
+        sim.base_url,
+        timeout=(2.0, 5.0),
+        page_size=5,
+        guard=page_guard(lambda: float("inf"), policy),
+    )
+
+
+def test_a_page_id_expiring_mid_walk_reads_the_window_again_without_repeats(
+    sim: LiveChatSimulator,
+) -> None:
+    whole = read_all(sim)
+    entries = client(sim).list_archives(START, END)
+    head = [next(entries)]  # the first page is read and the walk holds a page id
+    assert sim.expire_pages() >= 1
+    rest = list(entries)
+    assert entry_keys(head + rest) == entry_keys(whole)
     assert sim.fault_counts()["page_expired"] == 1
 
 
-def test_expiring_every_page_id_mid_walk_is_a_source_error(sim: LiveChatSimulator) -> None:
-    entries = client(sim).list_archives(START, END)
-    next(entries)  # the first page is read and the walk holds a page id
-    assert sim.expire_pages() == 1
-    with pytest.raises(SourceError, match="page_id is invalid or expired"):
-        list(entries)
+def test_page_ids_that_keep_expiring_end_the_read_with_a_retryable_error(
+    sim: LiveChatSimulator,
+) -> None:
+    sim.set_faults(page_expire_probability=1.0)
+    with pytest.raises(PageExpired, match="validation") as caught:
+        read_all(sim)
+    assert caught.value.retryable
+    assert sim.fault_counts()["page_expired"] == MAX_WINDOW_RESTARTS + 1
+
+
+def test_the_fetch_waits_out_rate_limits_and_server_errors_page_by_page(
+    sim: LiveChatSimulator,
+) -> None:
+    whole = read_all(sim)
+    sim.set_faults(rate_limit_every=3, internal_every=5)
+    assert entry_keys(list(guarded(sim).list_archives(START, END))) == entry_keys(whole)
+    counts = sim.fault_counts()
+    assert counts["rate_limit"] > 0
+    assert counts["internal"] > 0
+
+
+def test_a_page_that_keeps_failing_gives_up_after_the_last_wait(sim: LiveChatSimulator) -> None:
+    sim.set_faults(internal_probability=1.0)
+    with pytest.raises(GaveUp, match="gave up after 4 tries") as caught:
+        list(guarded(sim).list_archives(START, END))
+    assert caught.value.retryable
+    assert isinstance(caught.value.cause, SourceError)
+
+
+def test_a_refused_token_is_not_retried(sim: LiveChatSimulator) -> None:
+    refused = LiveChatClient(
+        sim.account_id,
+        "wrong-token",
+        sim.base_url,
+        guard=page_guard(lambda: float("inf"), RetryPolicy(delays_s=(60.0,))),
+    )
+    with pytest.raises(SourceError) as caught:
+        list(refused.list_archives(START, END))
+    assert not caught.value.retryable

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from leadsync.errors import DependencyError
+from leadsync.errors import DependencyError, RateLimited, SourceError
 from leadsync.marketo.errors import (
     MarketoNoAnswer,
     MarketoPermanent,
@@ -22,6 +22,7 @@ from leadsync.resilience import (
     RetryPolicy,
     is_retryable,
 )
+from leadsync.sources.livechat import PageExpired, retry_page
 
 NOW = datetime(2026, 1, 15, 13, tzinfo=UTC)
 
@@ -165,3 +166,28 @@ def test_a_large_lookup_retries_only_the_call_that_failed() -> None:
     assert len(slept) == 1
     assert set(found) == set(emails)
     assert [lead.id for lead in found["e650@example.com"]] == [marketo.next_id]
+
+
+def test_a_source_page_read_waits_out_a_rate_limit_at_least_as_long_as_it_asks() -> None:
+    slept: list[float] = []
+    calls, call = _failing(
+        RateLimited("429", dependency="livechat", retry_after=30.0),
+        RateLimited("429", dependency="livechat"),
+    )
+    guard = Guard(
+        None,
+        RetryPolicy(rng=random.Random(1)),
+        sleep=slept.append,
+        now=lambda: NOW,
+        retryable=retry_page,
+    )
+    assert guard.call("livechat list_archives", call) == "done"  # type: ignore[arg-type]
+    assert len(calls) == 3
+    assert slept[0] == 30.0  # the Retry-After, longer than the first wait
+    assert 4 * 0.75 <= slept[1] <= 4 * 1.25  # none given: the policy's second wait
+
+
+def test_an_expired_page_id_is_not_retried_as_it_is() -> None:
+    assert not retry_page(PageExpired("page_id is invalid or expired"))
+    assert retry_page(SourceError("HTTP 502", retryable=True))
+    assert not retry_page(SourceError("HTTP 401", retryable=False))

@@ -584,7 +584,7 @@ class _FetchSide:
         from leadsync.config import FetchEnv, load
         from leadsync.resilience import Guard, GuardedWriter
         from leadsync.secrets import load_credentials
-        from leadsync.sources.livechat import LiveChatClient
+        from leadsync.sources.livechat import LiveChatClient, page_guard
         from leadsync.wiring import marketo_client
 
         session = _session(args)
@@ -609,6 +609,7 @@ class _FetchSide:
             credentials.livechat_account_id,
             credentials.livechat_token.get_secret_value(),
             str(credentials.livechat_api_url),
+            guard=page_guard(lambda: float("inf")),
         )
         marketo, _ = marketo_client(
             credentials, env, env.state_table, lambda: time.monotonic() + 60.0, environ=variables

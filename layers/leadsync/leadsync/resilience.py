@@ -123,9 +123,11 @@ class Guard:
         remaining_s: Callable[[], float] = lambda: float("inf"),
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = utc_now,
+        retryable: Callable[[BaseException], bool] = is_retryable,
     ) -> None:
         self.breaker: Breaker = breaker or NoBreaker()
         self.policy = policy or RetryPolicy()
+        self._retryable = retryable
         self._remaining = remaining_s
         self._sleep = sleep
         self._now = now
@@ -138,7 +140,7 @@ class Guard:
             try:
                 result = fn()
             except BaseException as exc:
-                if not is_retryable(exc):
+                if not self._retryable(exc):
                     # the destination answered (a refusal, a rate limit): it is up
                     self.breaker.succeeded()
                     raise
@@ -151,7 +153,8 @@ class Guard:
                 )
                 if retry >= len(self.policy.delays_s):
                     raise GaveUp(exc, request=request, tries=retry + 1) from exc
-                wait = self.policy.wait_for(retry)
+                # a rate limit that says when it lifts is waited out at least that long
+                wait = max(self.policy.wait_for(retry), getattr(exc, "retry_after", None) or 0.0)
                 if wait + self.policy.call_room_s > self._remaining():
                     raise GaveUp(exc, request=request, tries=retry + 1) from exc
                 get_logger().info(

@@ -2,22 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import requests
 
 from leadsync.clock import as_utc
 from leadsync.errors import RateLimited, SourceError
+from leadsync.resilience import Guard, RetryPolicy, is_retryable
 
 API_VERSION = "v3.6"
 DEFAULT_API_URL = "https://api.livechatinc.com"
 PAGE_SIZE = 100
+# a window whose page ids keep expiring is read from its start at most this many times
+MAX_WINDOW_RESTARTS = 3
 CONNECT_TIMEOUT_SECONDS = 5.0
 READ_TIMEOUT_SECONDS = 20.0
 
 Chat = dict[str, Any]
+
+
+class PageExpired(SourceError):
+    """LiveChat refused a `page_id` it gave out: the walk cannot go on from there, but the
+    same window read again from its start can."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)
+
+
+def retry_page(exc: BaseException) -> bool:
+    """What a page read waits out and tries again: a 5xx, a timeout, a lost connection and
+    `too_many_requests` ("lifted after some time"). Not an expired page id: the same id
+    would be refused again."""
+    if isinstance(exc, PageExpired):
+        return False
+    return isinstance(exc, RateLimited) or is_retryable(exc)
+
+
+def page_guard(remaining_s: Callable[[], float], policy: RetryPolicy | None = None) -> Guard:
+    """Retries for LiveChat page reads (about 1 s, 4 s, 16 s, never past the invocation's
+    time): one failed page costs a wait, not the whole run."""
+    return Guard(policy=policy, remaining_s=remaining_s, retryable=retry_page)
 
 
 def filter_time(moment: datetime) -> str:
@@ -37,6 +64,7 @@ class LiveChatClient:
         session: requests.Session | None = None,
         timeout: tuple[float, float] = (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
         page_size: int = PAGE_SIZE,
+        guard: Guard | None = None,
     ) -> None:
         if not 1 <= page_size <= 100:
             raise ValueError("page_size must be within 1..100")
@@ -46,6 +74,7 @@ class LiveChatClient:
         self._session.headers.update({"Content-Type": "application/json"})
         self._timeout = timeout
         self._page_size = page_size
+        self._guard = guard  # without one every failure goes straight to the caller
 
     def close(self) -> None:
         self._session.close()
@@ -60,15 +89,41 @@ class LiveChatClient:
         self._call("list_archives", body)
 
     def list_archives(self, since: datetime, until: datetime) -> Iterator[Chat]:
-        """Every archive entry (one per thread) created in [since, until], oldest first."""
-        body: dict[str, Any] = {
+        """Every archive entry (one per thread) created in [since, until], oldest first.
+
+        A failed page is retried by the guard. When a page id expires mid-walk the window is
+        read again from its start, and the entries already given are not given again."""
+        first: dict[str, Any] = {
             "filters": {"from": filter_time(since), "to": filter_time(until)},
             "limit": self._page_size,
             "sort_order": "asc",
         }
+        given: set[tuple[str, str]] = set()
+        restarts = 0
+        while True:
+            try:
+                for chat in self._walk(first):
+                    key = _entry_key(chat)
+                    if key is not None and key in given:
+                        continue
+                    if key is not None:
+                        given.add(key)
+                    yield chat
+                return
+            except PageExpired:
+                restarts += 1
+                if restarts > MAX_WINDOW_RESTARTS:
+                    raise
+
+    def _walk(self, first: dict[str, Any]) -> Iterator[Chat]:
+        body = first
         seen_pages: set[str] = set()
         while True:
-            page = self._page(body)
+            page = (
+                self._guard.call("livechat list_archives", partial(self._page, body))
+                if self._guard is not None
+                else self._page(body)
+            )
             chats = page.get("chats")
             if not isinstance(chats, list):
                 raise SourceError(
@@ -91,9 +146,8 @@ class LiveChatClient:
         except SourceError as exc:
             if "page_id" not in body or exc.retryable:
                 raise
-            # a page id expires (LiveChat keeps them a month, and may drop them sooner): the
-            # walk cannot go on, but the same window read again from its start can
-            raise SourceError(f"{exc} (the page id expired; read again)", retryable=True) from exc
+            # a page id expires (LiveChat keeps them a month, and may drop them sooner)
+            raise PageExpired(f"{exc} (the page id expired; read again)") from exc
 
     def _call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = post_action(self._session, self._url, action, body, self._timeout)
@@ -125,6 +179,18 @@ def post_action(
         return response.json() if response.content else {}
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep JSON
         raise SourceError(f"LiveChat {action} answered non-JSON", retryable=True) from exc
+
+
+def _entry_key(chat: Any) -> tuple[str, str] | None:
+    """An archive entry is one thread of one chat."""
+    if not isinstance(chat, dict):
+        return None
+    thread = chat.get("thread")
+    thread_id = thread.get("id") if isinstance(thread, dict) else None
+    chat_id = chat.get("id")
+    if not isinstance(chat_id, str) or not isinstance(thread_id, str):
+        return None
+    return chat_id, thread_id
 
 
 def translate_error(action: str, response: requests.Response) -> SourceError | RateLimited:
