@@ -63,7 +63,7 @@ chaos: $(VENV)/.installed-py313
 # `make demo KEEP=1` left running, then delivered to the upload; with STACK=name, on AWS.
 # DRY_RUN=1 shows what would be re-driven; ARGS="--since 2026-01-15 --max 100" narrows it.
 replay: $(VENV)/.installed-py313
-	PYTHONPATH=layers/leadsync $(PY) -m $(if $(STACK),leadsync.cli replay --stack $(STACK),local.replay) $(if $(DRY_RUN),--dry-run) $(ARGS)
+	PYTHONPATH=layers/leadsync $(PY) -m $(if $(STACK),leadsync.ops.cli replay --stack $(STACK),local.replay) $(if $(DRY_RUN),--dry-run) $(ARGS)
 
 test: lint typecheck cfn-lint checkov validate build pytest
 

@@ -16,13 +16,14 @@ creates their leads and sets their lists. Then the world changes, and run 2 is m
 The changed users are N = creates + updates + deletes (N/3 creates, N/6 deletes, the rest
 updates). Run 2's calls are read from the Marketo simulator's audit, leaving out the
 `identity` (token) requests and the usage reads (`stats:*`), which no sync plan counts.
+(marketo_calls is leadsync.sync.fetch.marketo_calls.)
 
-    lower_bound = leadsync.callplan.lower_bound(Workload(lookups=N, creates, updates,
+    lower_bound = marketo_calls.lower_bound(Workload(lookups=N, creates, updates,
                   deletes, list_adds, list_removes)), from the counts the workload was made with:
                   ceil(lookups/300) + ceil((creates+updates)/300) + ceil(deletes/300)
                   + Σ_list (ceil(adds/300) + ceil(removes/300))
                   (creates and updates can share one createOrUpdate call by e-mail)
-    grouparoo   = leadsync.callplan.separate_writes(the same workload): Grouparoo's pipeline,
+    grouparoo   = marketo_calls.separate_writes(the same workload): Grouparoo's pipeline,
                   which looks up, deletes, updates by id (updateOnly), creates (createOrUpdate)
                   and changes each list in calls of their own:
                   ceil(lookups/300) + ceil(deletes/300) + ceil(updates/300)
@@ -52,7 +53,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "leadsync")]
 
-from leadsync.callplan import CallPlan, Workload, lower_bound, separate_writes  # noqa: E402
+from leadsync.sync.fetch.marketo_calls import CallPlan, Workload, lower_bound, separate_writes  # noqa: E402
 from local.simulators.livechat.authored import authored_chat  # noqa: E402
 from local.world import LocalWorld, WorldOptions  # noqa: E402
 

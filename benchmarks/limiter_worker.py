@@ -16,7 +16,7 @@ from leadsync.limiter.config import LimiterConfig
 from leadsync.limiter.dynamodb import DynamoDBLimiter
 from leadsync.marketo.client import MarketoClient
 from leadsync.marketo.config import MarketoEndpoints
-from leadsync.secrets import load_credentials
+from leadsync.runtime.secrets import load_credentials
 
 
 def main() -> None:

@@ -133,7 +133,7 @@ def start_backfill(world: LocalWorld) -> subprocess.Popen[str]:
         **world.aws_env,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "leadsync"), str(ROOT)]),
     }
-    command = "from leadsync.cli import main; raise SystemExit(main())"
+    command = "from leadsync.ops.cli import main; raise SystemExit(main())"
     return subprocess.Popen(
         [sys.executable, "-c", command, "backfill", "--stack", world.stack.name, "--since", since],
         env=env,

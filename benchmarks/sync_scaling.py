@@ -46,12 +46,12 @@ def _post(url: str, payload: Any) -> Any:
 def _measure(chats: int, logs: Path) -> dict[str, float]:
     """The fetch in this process; the simulators in their own, so memory is the fetch's."""
     sys.path[:0] = [str(ROOT / "layers" / "leadsync"), str(ROOT)]
-    from leadsync import fetch
-    from leadsync.batching import BatchLimits
     from leadsync.limiter.api import Outcome, Permit
     from leadsync.marketo.client import MarketoClient
     from leadsync.marketo.config import MarketoEndpoints
     from leadsync.sources.livechat import LiveChatClient
+    from leadsync.sync.fetch import run as fetch
+    from leadsync.sync.fetch.batching import BatchLimits
     from local.processes import ServerProcess
     from tests.support.fakes import FakeQueue, FakeState
 

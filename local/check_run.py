@@ -32,7 +32,7 @@ def run_check(world: LocalWorld, *flags: str) -> CheckRun:
         **world.aws_env,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "leadsync.cli", "check", "--stack", world.stack.name, *flags],
+        [sys.executable, "-m", "leadsync.ops.cli", "check", "--stack", world.stack.name, *flags],
         capture_output=True,
         text=True,
         env=env,

@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from leadsync import cli
 from leadsync.adapters import aws
+from leadsync.ops import cli
 from local.world import LocalWorld, WorldOptions
 
 

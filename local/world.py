@@ -200,12 +200,12 @@ class LocalWorld:
         folders = {path for spec in self.functions.values() for path in spec.paths[1:]}
         written = 0
         for folder in folders:
-            target = folder / "leadsync" / "list_rules.toml"
+            target = folder / "leadsync" / "lists" / "list_rules.toml"
             if target.exists():
                 target.write_text(text, encoding="utf-8")
                 written += 1
         if not written:
-            raise LookupError("no layer of the stack holds leadsync/list_rules.toml")
+            raise LookupError("no layer of the stack holds leadsync/lists/list_rules.toml")
 
     @staticmethod
     def _quiet_emulated_event_sources(lam: Any, function_name: str) -> None:

@@ -32,18 +32,18 @@ from leadsync.adapters.bulk import (
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
-from leadsync.batching import BatchLimits
 from leadsync.bulk import engine
 from leadsync.bulk.jobs import BulkMessage
 from leadsync.bulk.schedule import BulkSettings
-from leadsync.clock import utc_now
-from leadsync.config import BulkEnv, load
-from leadsync.events import parse_sqs_event
-from leadsync.failures import ErrorEntry, ErrorKind
 from leadsync.marketo.client import MarketoClient
-from leadsync.observability import get_logger
-from leadsync.secrets import load_credentials
-from leadsync.wiring import InvocationDeadline, bulk_settings, call_counters, marketo_client
+from leadsync.runtime.clock import utc_now
+from leadsync.runtime.config import BulkEnv, load
+from leadsync.runtime.events import parse_sqs_event
+from leadsync.runtime.observability import get_logger
+from leadsync.runtime.secrets import load_credentials
+from leadsync.runtime.wiring import InvocationDeadline, bulk_settings, call_counters, marketo_client
+from leadsync.sync.failures import ErrorEntry, ErrorKind
+from leadsync.sync.fetch.batching import BatchLimits
 
 logger = get_logger()
 processor = BatchProcessor(event_type=EventType.SQS)

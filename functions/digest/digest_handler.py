@@ -9,17 +9,18 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadsync import digest_job, metrics
 from leadsync.adapters.bulk import DynamoDBJobStore
 from leadsync.adapters.dead_letters import DeadLetters
 from leadsync.adapters.mail import Mailer
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
-from leadsync.config import DigestEnv, load
-from leadsync.events import parse_scheduled_event
 from leadsync.limiter.readout import LanesReadout
-from leadsync.observability import get_logger
+from leadsync.report import digest_job
+from leadsync.runtime import metrics
+from leadsync.runtime.config import DigestEnv, load
+from leadsync.runtime.events import parse_scheduled_event
+from leadsync.runtime.observability import get_logger
 
 logger = get_logger()
 

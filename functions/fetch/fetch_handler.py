@@ -9,22 +9,21 @@ from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadsync import fetch, metrics
 from leadsync.adapters.breaker import DynamoDBBreaker
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
-from leadsync.clock import utc_now
-from leadsync.config import BulkStagingEnv, FetchEnv, load
-from leadsync.events import parse_scheduled_event
-from leadsync.fieldmap import default_field_map
 from leadsync.limiter.usage import InstanceUsageSync
-from leadsync.lists import default_list_rules
-from leadsync.observability import get_logger
-from leadsync.resilience import Guard, GuardedWriter
-from leadsync.secrets import load_credentials
-from leadsync.sources.livechat import LiveChatClient, page_guard
-from leadsync.wiring import (
+from leadsync.lists.rules import default_list_rules
+from leadsync.mapping.fieldmap import default_field_map
+from leadsync.marketo.guard import Guard, GuardedWriter
+from leadsync.runtime import metrics
+from leadsync.runtime.clock import utc_now
+from leadsync.runtime.config import BulkStagingEnv, FetchEnv, load
+from leadsync.runtime.events import parse_scheduled_event
+from leadsync.runtime.observability import get_logger
+from leadsync.runtime.secrets import load_credentials
+from leadsync.runtime.wiring import (
     InvocationDeadline,
     bulk_route,
     call_counters,
@@ -33,6 +32,8 @@ from leadsync.wiring import (
     schema_gate,
     whole_sync,
 )
+from leadsync.sources.livechat import LiveChatClient, page_guard
+from leadsync.sync.fetch import run as fetch
 
 logger = get_logger()
 deadline = InvocationDeadline()

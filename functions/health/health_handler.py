@@ -10,19 +10,19 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadsync import metrics
 from leadsync.adapters.breaker import DynamoDBBreaker
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.schema_verdict import SchemaVerdicts
 from leadsync.adapters.state import StateStore
-from leadsync.clock import utc_now
-from leadsync.config import HealthEnv, load
-from leadsync.health import Budget, HealthSettings, assess
 from leadsync.limiter.readout import LanesReadout
-from leadsync.observability import get_logger
-from leadsync.secrets import load_credentials
+from leadsync.report.health import Budget, HealthSettings, assess
+from leadsync.runtime import metrics
+from leadsync.runtime.clock import utc_now
+from leadsync.runtime.config import HealthEnv, load
+from leadsync.runtime.observability import get_logger
+from leadsync.runtime.secrets import load_credentials
+from leadsync.runtime.wiring import InvocationDeadline, marketo_client
 from leadsync.sources.livechat import LiveChatClient
-from leadsync.wiring import InvocationDeadline, marketo_client
 
 logger = get_logger()
 deadline = InvocationDeadline()

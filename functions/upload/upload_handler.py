@@ -25,26 +25,27 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadsync import metrics, upload
 from leadsync.adapters.breaker import DynamoDBBreaker
 from leadsync.adapters.claims import CreateClaims
 from leadsync.adapters.dead_letters import ERROR_CODE, ERROR_MESSAGE, DeadLetters
-from leadsync.adapters.leads import LeadDirectory
-from leadsync.adapters.ledger import WriteLedger
+from leadsync.adapters.leads import DynamoDBLeadDirectory
+from leadsync.adapters.ledger import DynamoDBWriteLedger
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
-from leadsync.clock import utc_now
-from leadsync.config import UploadEnv, load
 from leadsync.errors import InvalidMessage
-from leadsync.events import parse_sqs_event
-from leadsync.failures import ErrorEntry, ErrorKind
-from leadsync.fieldmap import default_field_map
 from leadsync.limiter.usage import InstanceUsageSync
-from leadsync.observability import get_logger
-from leadsync.resilience import Guard, GuardedWriter
-from leadsync.secrets import load_credentials
-from leadsync.wiring import InvocationDeadline, call_counters, marketo_client, schema_gate
+from leadsync.mapping.fieldmap import default_field_map
+from leadsync.marketo.guard import Guard, GuardedWriter
+from leadsync.runtime import metrics
+from leadsync.runtime.clock import utc_now
+from leadsync.runtime.config import UploadEnv, load
+from leadsync.runtime.events import parse_sqs_event
+from leadsync.runtime.observability import get_logger
+from leadsync.runtime.secrets import load_credentials
+from leadsync.runtime.wiring import InvocationDeadline, call_counters, marketo_client, schema_gate
+from leadsync.sync.failures import ErrorEntry, ErrorKind
+from leadsync.sync.upload import run as upload
 
 logger = get_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -91,8 +92,8 @@ class Wired:
             deferrer=SqsQueue(env.sync_queue_url),
             stats=self.stats,
             dead_letters=self.dead_letters,
-            leads=LeadDirectory(env.state_table),
-            ledger=WriteLedger(env.state_table),
+            leads=DynamoDBLeadDirectory(env.state_table),
+            ledger=DynamoDBWriteLedger(env.state_table),
             schema=schema_gate(self.client, env.state_table, self.errors),
         )
         self.settings = upload.UploadSettings(

@@ -10,14 +10,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadsync import metrics, webhook
 from leadsync.adapters.deliveries import WebhookDeliveries
 from leadsync.adapters.queue import SqsQueue
-from leadsync.clock import utc_now
-from leadsync.config import WebhookEnv, load
-from leadsync.fieldmap import default_field_map
-from leadsync.observability import get_logger
-from leadsync.secrets import load_credentials
+from leadsync.mapping.fieldmap import default_field_map
+from leadsync.runtime import metrics
+from leadsync.runtime.clock import utc_now
+from leadsync.runtime.config import WebhookEnv, load
+from leadsync.runtime.observability import get_logger
+from leadsync.runtime.secrets import load_credentials
+from leadsync.webhook import accept as webhook
 
 logger = get_logger()
 

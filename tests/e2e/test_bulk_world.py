@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from leadsync.cli import main
+from leadsync.ops.cli import main
 from local.bulk_run import drain_bulk
 from local.sync_run import SEEDED_GEOGRAPHY, read_dataset_from_start, seed_known_visitors
 from local.world import LocalWorld, WorldOptions

@@ -21,8 +21,8 @@ import pytest
 from leadsync.adapters.dead_letters import ERROR_CODE, ERROR_MESSAGE, DeadLetters
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
-from leadsync.failures import ErrorEntry, from_record, from_rejection
 from leadsync.models import Rejection, RejectionReason, Visitor
+from leadsync.sync.failures import ErrorEntry, from_record, from_rejection
 from tests.integration.test_digest_job import (
     ZONE,
     accepted_mail,

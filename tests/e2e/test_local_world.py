@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from leadsync.adapters.dead_letters import DeadLetters
-from leadsync.cli import main
+from leadsync.ops.cli import main
 from local.world import LocalWorld, WorldOptions
 from tests.support.handlers import forget_cached_clients
 

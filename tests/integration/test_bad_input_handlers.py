@@ -14,10 +14,10 @@ from typing import Any
 import boto3
 import pytest
 
-from leadsync import fetch
 from leadsync.adapters.state import StateStore
-from leadsync.batching import BatchLimits
 from leadsync.errors import InvalidEvent
+from leadsync.sync.fetch import run as fetch
+from leadsync.sync.fetch.batching import BatchLimits
 from local.simulators.marketo import MarketoSimulator
 from tests.support.chats import HOSTILE, hostile_entry
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from leadsync.adapters.breaker import CLOSED, HALF_OPEN, OPEN, DynamoDBBreaker
-from leadsync.resilience import CircuitOpen
+from leadsync.marketo.guard import CircuitOpen
 
 pytestmark = pytest.mark.integration
 

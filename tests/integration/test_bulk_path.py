@@ -23,14 +23,14 @@ from leadsync.adapters.bulk import (
 )
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
-from leadsync.batching import BatchLimits
 from leadsync.bulk.choice import stage
 from leadsync.bulk.engine import BulkPorts, StepResult, process
 from leadsync.bulk.jobs import BulkMessage, JobStatus
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.limiter.api import Outcome, Permit
 from leadsync.marketo import MarketoClient, MarketoEndpoints
-from leadsync.messages import SyncRecord
+from leadsync.sync.fetch.batching import BatchLimits
+from leadsync.sync.messages import SyncRecord
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
 from tests.support.handlers import LIMITS as ENV_LIMITS
 from tests.support.handlers import event, load_handler, put_secret, start_marketo

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from leadsync.fieldmap import default_field_map
 from leadsync.limiter.api import Outcome, Permit
-from leadsync.lists import ListRules
+from leadsync.lists.rules import ListRules
+from leadsync.mapping.fieldmap import default_field_map
 from leadsync.marketo import MarketoClient, MarketoEndpoints
 from leadsync.marketo.schema import Folder
 from leadsync.readiness.marketo_checks import MarketoSetup, check_marketo

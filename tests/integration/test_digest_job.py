@@ -19,14 +19,14 @@ from leadsync.adapters.mail import Mailer
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
 from leadsync.errors import DependencyError
-from leadsync.failures import ErrorEntry, from_record, from_rejection
 from leadsync.limiter.api import Outcome
 from leadsync.limiter.config import LimiterConfig
 from leadsync.limiter.dynamodb import DynamoDBLimiter
 from leadsync.limiter.item import key
 from leadsync.limiter.readout import LimiterReadout
-from leadsync.messages import FailureNote, SyncBatch
 from leadsync.models import Rejection, RejectionReason, Visitor
+from leadsync.sync.failures import ErrorEntry, from_record, from_rejection
+from leadsync.sync.messages import FailureNote, SyncBatch
 from local.moto_server import SES_MESSAGES_PATH
 from tests.support.handlers import event, load_handler
 from tests.support.lambda_context import FakeLambdaContext

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from leadsync.adapters.erasures import ErasureQueue
-from leadsync.cli import main
+from leadsync.ops.cli import main
 
 pytestmark = pytest.mark.integration
 REGION = "us-east-1"

@@ -11,7 +11,7 @@ import pytest
 
 from leadsync.adapters.erasures import ErasureQueue, read_erasure_file, s3_text_reader
 from leadsync.adapters.identities import IdentityStore, identity_key
-from leadsync.erasure import ErasureSource
+from leadsync.erasure.deletes import ErasureSource
 from leadsync.errors import ConfigurationError
 
 pytestmark = pytest.mark.integration

@@ -15,10 +15,10 @@ import pytest
 from leadsync.adapters.dead_letters import DeadLetters
 from leadsync.adapters.state import StateStore
 from leadsync.errors import DependencyError, InvalidEvent
-from leadsync.failures import from_rejection
 from leadsync.mapping.livechat_to_visitor import map_entries
+from leadsync.marketo.guard import CircuitOpen
 from leadsync.models import Rejection, RejectionReason
-from leadsync.resilience import CircuitOpen
+from leadsync.sync.failures import from_rejection
 from local.simulators.livechat.data import GenerationParams
 from local.simulators.livechat.server import DEFAULT_TOKEN, LiveChatSimulator
 from local.simulators.marketo import MarketoSimulator

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 import pytest
 
-from leadsync.adapters.leads import LeadDirectory, lead_key
+from leadsync.adapters.leads import DynamoDBLeadDirectory, lead_key
 from leadsync.errors import ConfigurationError, DependencyError
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ class Recording:
         return self._client.batch_get_item(RequestItems=RequestItems)
 
 
-def _directory(table: str, client: Any = None, **kw: Any) -> LeadDirectory:
-    return LeadDirectory(
+def _directory(table: str, client: Any = None, **kw: Any) -> DynamoDBLeadDirectory:
+    return DynamoDBLeadDirectory(
         table, cast("DynamoDBClient | None", client), clock=lambda: T0, sleep=lambda _: None, **kw
     )
 

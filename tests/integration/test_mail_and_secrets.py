@@ -8,7 +8,7 @@ import pytest
 
 from leadsync.adapters.mail import Mailer
 from leadsync.errors import ConfigurationError, DependencyError
-from leadsync.secrets import load_credentials
+from leadsync.runtime.secrets import load_credentials
 from tests.unit.test_secrets import SECRET
 
 pytestmark = pytest.mark.integration

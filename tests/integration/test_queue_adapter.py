@@ -9,8 +9,8 @@ import pytest
 
 from leadsync.adapters.queue import SqsQueue
 from leadsync.errors import DependencyError, PermanentError
-from leadsync.messages import SyncBatch
 from leadsync.models import Visitor
+from leadsync.sync.messages import SyncBatch
 from tests.support.records import record_for
 
 pytestmark = pytest.mark.integration

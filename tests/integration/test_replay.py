@@ -18,9 +18,9 @@ import pytest
 
 from leadsync.adapters.dead_letters import ERROR_CODE, ERROR_MESSAGE, DeadLetters
 from leadsync.adapters.state import StateStore
-from leadsync.cli import main
-from leadsync.failures import ErrorEntry, ErrorKind, from_record
-from leadsync.messages import FailureNote, SyncBatch, SyncRecord
+from leadsync.ops.cli import main
+from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record
+from leadsync.sync.messages import FailureNote, SyncBatch, SyncRecord
 from local.event_sources import sqs_event
 from local.simulators.marketo import MarketoSimulator
 from tests.support.handlers import put_secret, start_marketo, upload_handler

@@ -7,8 +7,8 @@ import pytest
 
 from leadsync.adapters.state import StateStore
 from leadsync.errors import ConditionFailed, ConfigurationError
-from leadsync.failures import ErrorKind, from_rejection
 from leadsync.models import Rejection, RejectionReason
+from leadsync.sync.failures import ErrorKind, from_rejection
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 1, 15, 23, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadsync.errors import ConditionFailed
-from leadsync.failures import ErrorEntry
-from leadsync.messages import SyncBatch
+from leadsync.sync.failures import ErrorEntry
+from leadsync.sync.messages import SyncBatch
 
 
 @dataclass
@@ -132,7 +132,7 @@ class FakeMarketo:
         return out
 
     def create_only(self, records: Sequence[Any], lookup_field: str = "email") -> list[Any]:
-        from leadsync.marketo.models import Reason, RecordResult
+        from leadsync.marketo.models import MarketoReason, RecordResult
 
         self._call("create_only")
         out = []
@@ -142,7 +142,9 @@ class FakeMarketo:
                 out.append(_skipped(index, self.refuse[email]))
             elif self.by_email(email):
                 out.append(
-                    RecordResult(index=index, status="skipped", reasons=(Reason(code="1005"),))
+                    RecordResult(
+                        index=index, status="skipped", reasons=(MarketoReason(code="1005"),)
+                    )
                 )
             else:
                 out.append(RecordResult(index=index, id=self.add(**record), status="created"))
@@ -240,10 +242,12 @@ class FakeMarketo:
 
 
 def _skipped(index: int, code: str) -> Any:
-    from leadsync.marketo.models import Reason, RecordResult
+    from leadsync.marketo.models import MarketoReason, RecordResult
 
     return RecordResult(
-        index=index, status="skipped", reasons=(Reason(code=code, message=f"refused {code}"),)
+        index=index,
+        status="skipped",
+        reasons=(MarketoReason(code=code, message=f"refused {code}"),),
     )
 
 
@@ -472,10 +476,10 @@ class FakeLedger:
     now: datetime = datetime(2026, 1, 15, 13, 0, 30, tzinfo=UTC)
 
     def written(self, emails: Iterable[str]) -> dict[str, Any]:
-        from leadsync.adapters.ledger import Written, value_digest
+        from leadsync.adapters.ledger import LedgerEntry, value_digest
 
         return {
-            email: Written(at, {k: value_digest(v) for k, v in values.items()})
+            email: LedgerEntry(at, {k: value_digest(v) for k, v in values.items()})
             for email in emails
             if email in self.entries
             for at, values in [self.entries[email]]

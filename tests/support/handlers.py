@@ -128,10 +128,10 @@ def checked_schema(state_table: str) -> None:
     """The state a passing `leadsync check` leaves: the lead schema fits the field map, so
     the functions do not describe the instance again within the hour."""
     from leadsync.adapters.schema_verdict import SchemaVerdicts
-    from leadsync.clock import utc_now
-    from leadsync.fieldmap import default_field_map
+    from leadsync.mapping.fieldmap import default_field_map
     from leadsync.readiness.fields import fingerprint
     from leadsync.readiness.verdict import SchemaVerdict
+    from leadsync.runtime.clock import utc_now
 
     verdict = SchemaVerdict(fingerprint=fingerprint(default_field_map()), checked_at=utc_now())
     SchemaVerdicts(state_table).put(verdict)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from leadsync.diff import candidate
-from leadsync.fieldmap import default_field_map
-from leadsync.messages import SyncRecord
+from leadsync.mapping.fieldmap import default_field_map
 from leadsync.models import Visitor
+from leadsync.sync.fetch.decide import candidate
+from leadsync.sync.messages import SyncRecord
 
 
 def record_for(visitor: Visitor) -> SyncRecord:

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from leadsync.backfill import OutOfReach, backfill, mark_name
-from leadsync.batching import BatchLimits
 from leadsync.errors import ConditionFailed, DependencyError
-from leadsync.failures import ErrorEntry
-from leadsync.fetch import FetchSettings
-from leadsync.messages import SyncBatch
+from leadsync.ops.backfill import OutOfReach, backfill, mark_name
+from leadsync.sync.failures import ErrorEntry
+from leadsync.sync.fetch.batching import BatchLimits
+from leadsync.sync.fetch.run import FetchSettings
+from leadsync.sync.messages import SyncBatch
 from tests.support.chats import customer, entry, thread
 from tests.support.fakes import FakeMarketo
 

@@ -19,18 +19,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from requests.adapters import BaseAdapter
 
-from leadsync.batching import BatchLimits
-from leadsync.diff import candidate
 from leadsync.errors import InvalidEvent, SourceError
-from leadsync.events import parse_scheduled_event, parse_sqs_event
-from leadsync.failures import ErrorKind
-from leadsync.fetch import FetchSettings, FetchSummary, run
-from leadsync.fieldmap import default_field_map
+from leadsync.mapping.fieldmap import default_field_map
 from leadsync.mapping.livechat_to_visitor import map_entries, split_name
-from leadsync.messages import SyncRecord
+from leadsync.mapping.sanitize import (
+    check_email,
+    clean_field,
+    clean_text,
+    clean_url,
+    normalize_email,
+)
 from leadsync.models import Rejection, RejectionReason, Visitor
-from leadsync.sanitize import check_email, clean_field, clean_text, clean_url, normalize_email
+from leadsync.runtime.events import parse_scheduled_event, parse_sqs_event
 from leadsync.sources.livechat import LiveChatClient
+from leadsync.sync.failures import ErrorKind
+from leadsync.sync.fetch.batching import BatchLimits
+from leadsync.sync.fetch.decide import candidate
+from leadsync.sync.fetch.run import FetchSettings, FetchSummary, run
+from leadsync.sync.messages import SyncRecord
 from local.simulators.marketo.config import DEFAULT_CUSTOM_FIELDS, STANDARD_FIELDS, FieldDef
 from local.simulators.marketo.schema import InvalidValue, normalize
 from tests.support.chats import (

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadsync.batching import (
+from leadsync.models import Visitor
+from leadsync.sync.fetch.batching import (
     SQS_HEADROOM_BYTES,
     SQS_MAX_MESSAGE_BYTES,
     BatchLimits,
@@ -15,8 +16,7 @@ from leadsync.batching import (
     plan_batches,
     write_kind,
 )
-from leadsync.messages import SyncRecord
-from leadsync.models import Visitor
+from leadsync.sync.messages import SyncRecord
 from tests.support.records import record_for
 
 CREATED = datetime(2026, 1, 15, 13, tzinfo=UTC)
@@ -101,8 +101,8 @@ def test_nothing_to_batch() -> None:
 def test_a_message_holds_one_kind_of_write_so_it_costs_one_call() -> None:
     from datetime import UTC, datetime
 
-    from leadsync.batching import BatchLimits, plan_batches
-    from leadsync.messages import SyncRecord
+    from leadsync.sync.fetch.batching import BatchLimits, plan_batches
+    from leadsync.sync.messages import SyncRecord
 
     def record(n: int, action: str) -> SyncRecord:
         return SyncRecord(

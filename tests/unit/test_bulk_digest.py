@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from leadsync.bulk.jobs import BulkJob, JobStatus
 from leadsync.bulk.report import needing_attention
-from leadsync.digest import render
-from leadsync.digest_job import run
+from leadsync.report.digest import render
+from leadsync.report.digest_job import run
 from tests.support.fakes import FakeDeadLetters, FakeMailer, FakeState
 
 NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from leadsync.batching import BatchLimits
 from leadsync.bulk.choice import stage
 from leadsync.bulk.csvfile import render
 from leadsync.bulk.engine import BulkPorts, StepResult, process
 from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile
 from leadsync.bulk.schedule import BulkSettings
-from leadsync.failures import ErrorEntry
 from leadsync.marketo.errors import MarketoBulkBusy, MarketoNoAnswer
 from leadsync.marketo.models import ImportJob, Lead
-from leadsync.messages import SyncBatch, SyncRecord
+from leadsync.sync.failures import ErrorEntry
+from leadsync.sync.fetch.batching import BatchLimits
+from leadsync.sync.messages import SyncBatch, SyncRecord
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LIMITS = BatchLimits(max_records=300, max_body_bytes=200_000)

@@ -13,7 +13,7 @@ from leadsync.bulk.csvfile import ineligible, pack_files, render, row_values
 from leadsync.bulk.jobs import BulkJob, job_id_of
 from leadsync.bulk.matching import ResultRow, match_rows, norm, parse_result_file
 from leadsync.bulk.schedule import BulkSettings, busy_delay, poll_delay
-from leadsync.messages import FieldValue, SyncRecord
+from leadsync.sync.messages import FieldValue, SyncRecord
 
 
 def create(n: int, **fields: FieldValue) -> SyncRecord:

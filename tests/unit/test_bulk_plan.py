@@ -10,8 +10,8 @@ import pytest
 
 from leadsync.bulk.choice import BulkRoute
 from leadsync.bulk.schedule import BulkSettings
-from leadsync.fetch import WholeSync, run
-from leadsync.plan import describe, make_plan
+from leadsync.ops.plan import describe, make_plan
+from leadsync.sync.fetch.run import WholeSync, run
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
 from tests.unit.test_bulk_engine import Files, Jobs, Sender
 from tests.unit.test_whole_sync import NOW, SETTINGS, _chat
@@ -95,8 +95,8 @@ def test_a_plan_shows_the_choice_and_its_cost_and_stages_nothing() -> None:
 def test_the_fetch_prices_rest_at_the_stacks_records_per_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from leadsync.config import BulkStagingEnv
-    from leadsync.wiring import bulk_route
+    from leadsync.runtime.config import BulkStagingEnv
+    from leadsync.runtime.wiring import bulk_route
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     staging = BulkStagingEnv(

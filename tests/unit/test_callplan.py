@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadsync.callplan import (
+from leadsync.sync.fetch.marketo_calls import (
     MAX_IDS,
     CallPlan,
     LeadKey,

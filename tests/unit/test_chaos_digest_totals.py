@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from leadsync.digest import DayTotals, Totals, render
+from leadsync.report.digest import DayTotals, Totals, render
 from local.chaos.observe import read_digest, read_totals
 
 
@@ -23,9 +23,7 @@ def test_the_totals_table_is_read_per_day_and_tells_the_day_still_running() -> N
             ),
         ),
     )
-    digest = render(
-        [], since=None, until=datetime(2026, 12, 6, 6, 10, tzinfo=UTC), totals=totals
-    )
+    digest = render([], since=None, until=datetime(2026, 12, 6, 6, 10, tzinfo=UTC), totals=totals)
     shown, complete = read_totals(digest.text)
     assert shown["2026-12-05"] == {
         "Chats read": 4_100,

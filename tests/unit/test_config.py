@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from leadsync.config import DigestEnv, FetchEnv, UploadEnv, load
 from leadsync.errors import ConfigurationError
+from leadsync.runtime.config import DigestEnv, FetchEnv, UploadEnv, load
 
 BASE = {"STATE_TABLE": "state", "CREDENTIALS_SECRET": "leadsync/credentials"}
 UPLOAD = {"SYNC_QUEUE_URL": "https://sqs/q", "DEAD_LETTER_QUEUE_URL": "https://sqs/dlq"}

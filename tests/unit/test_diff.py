@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadsync.diff import Action, candidate, decide, marketo_value, same
 from leadsync.errors import ConfigurationError
-from leadsync.fieldmap import FieldMap, Policy, default_field_map, load_field_map
+from leadsync.mapping.fieldmap import FieldMap, Policy, default_field_map, load_field_map
 from leadsync.models import Visitor
-from leadsync.planning import lookup_fields, plan_writes
+from leadsync.sync.fetch.decide import Action, candidate, decide, marketo_value, same
+from leadsync.sync.fetch.writes import lookup_fields, plan_writes
 from tests.support.fakes import FakeMarketo
 
 FMAP = default_field_map()
@@ -170,7 +170,7 @@ def test_a_broken_field_map_is_a_clear_configuration_error(tmp_path: object) -> 
 
 
 def test_a_list_too_long_for_its_field_keeps_whole_items_only() -> None:
-    from leadsync.diff import marketo_value
+    from leadsync.sync.fetch.decide import marketo_value
 
     tags = [f"tag-{n:03d}" for n in range(100)]  # 7 characters each, ", " between
     value = marketo_value(tags, 40)

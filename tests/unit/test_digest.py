@@ -13,15 +13,15 @@ from leadsync.adapters.dead_letters import (
     ERROR_MESSAGE,
     DeadLetter,
 )
-from leadsync.digest import DayTotals, Totals, group_dead_letters, group_errors, render
-from leadsync.digest_job import day_totals, run
 from leadsync.errors import DependencyError
-from leadsync.failures import ErrorEntry, ErrorKind, from_record, from_rejection
 from leadsync.limiter.config import LimiterConfig
 from leadsync.limiter.readout import BudgetReadout, budget_today
 from leadsync.limiter.state import LimiterState
-from leadsync.messages import FailureNote, SyncBatch
 from leadsync.models import Rejection, RejectionReason, Visitor
+from leadsync.report.digest import DayTotals, Totals, group_dead_letters, group_errors, render
+from leadsync.report.digest_job import day_totals, run
+from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record, from_rejection
+from leadsync.sync.messages import FailureNote, SyncBatch
 from tests.support.fakes import (
     FakeBudget,
     FakeDailyStats,

@@ -3,9 +3,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadsync.email_changes import (
+from leadsync.marketo.models import Lead
+from leadsync.sync.fetch.email_changes import (
     EmailChange,
-    Outcome,
+    EmailChangeOutcome,
     detect_changes,
     found_after,
     latest_identities,
@@ -13,7 +14,6 @@ from leadsync.email_changes import (
     renames,
     resolve_email_changes,
 )
-from leadsync.marketo.models import Lead
 
 OLD, NEW = "jane@old.example.com", "jane@new.example.com"
 
@@ -50,7 +50,7 @@ def test_old_lead_only_is_renamed_never_created() -> None:
     found = {OLD: [_lead(9, OLD), _lead(4, OLD)], NEW: []}
     [decision] = resolve_email_changes([change], found)
     assert (decision.outcome, decision.lead_id, decision.possible_duplicates) == (
-        Outcome.RENAME,
+        EmailChangeOutcome.RENAME,
         4,
         (9,),
     )
@@ -64,7 +64,7 @@ def test_both_have_leads_update_new_and_report_old() -> None:
     found = {OLD: [_lead(4, OLD)], NEW: [_lead(8, NEW)]}
     [decision] = resolve_email_changes([EmailChange("c1", OLD, NEW)], found)
     assert (decision.outcome, decision.lead_id, decision.possible_duplicates) == (
-        Outcome.UPDATE_KEEP_OLD,
+        EmailChangeOutcome.UPDATE_KEEP_OLD,
         8,
         (4,),
     )
@@ -75,13 +75,16 @@ def test_new_only_is_an_update_and_neither_is_a_create() -> None:
     changes = [EmailChange("c1", OLD, NEW), EmailChange("c2", "a@example.com", "b@example.com")]
     decisions = resolve_email_changes(changes, {NEW: [_lead(8, NEW)]})
     outcomes = {d.email: (d.outcome, d.lead_id) for d in decisions}
-    assert outcomes == {NEW: (Outcome.UPDATE, 8), "b@example.com": (Outcome.CREATE, None)}
+    assert outcomes == {
+        NEW: (EmailChangeOutcome.UPDATE, 8),
+        "b@example.com": (EmailChangeOutcome.CREATE, None),
+    }
 
 
 def test_an_old_address_still_in_use_keeps_its_lead() -> None:
     found = {OLD: [_lead(4, OLD)]}
     [decision] = resolve_email_changes([EmailChange("c1", OLD, NEW)], found, in_use=[OLD])
-    assert decision.outcome is Outcome.CREATE
+    assert decision.outcome is EmailChangeOutcome.CREATE
 
 
 def test_two_customers_moving_to_one_address_make_one_rename() -> None:
@@ -89,7 +92,7 @@ def test_two_customers_moving_to_one_address_make_one_rename() -> None:
     found = {"a@example.com": [_lead(5, "a")], "b@example.com": [_lead(3, "b")]}
     [decision] = resolve_email_changes(changes, found)
     assert (decision.outcome, decision.lead_id, decision.possible_duplicates) == (
-        Outcome.RENAME,
+        EmailChangeOutcome.RENAME,
         3,
         (5,),
     )
@@ -99,8 +102,8 @@ def test_one_old_lead_is_moved_to_one_new_address_only() -> None:
     changes = [EmailChange("c1", OLD, "x@example.com"), EmailChange("c2", OLD, "y@example.com")]
     decisions = resolve_email_changes(changes, {OLD: [_lead(4, OLD)]})
     assert [(d.email, d.outcome) for d in decisions] == [
-        ("x@example.com", Outcome.RENAME),
-        ("y@example.com", Outcome.CREATE),
+        ("x@example.com", EmailChangeOutcome.RENAME),
+        ("y@example.com", EmailChangeOutcome.CREATE),
     ]
 
 
@@ -109,9 +112,9 @@ def test_a_chain_never_renames_an_address_this_run_writes() -> None:
     changes = [EmailChange("c1", "a@x.com", "b@x.com"), EmailChange("c2", "b@x.com", "c@x.com")]
     found = {"a@x.com": [_lead(1, "a")], "b@x.com": [_lead(2, "b")]}
     decisions = {d.email: d for d in resolve_email_changes(changes, found)}
-    assert decisions["b@x.com"].outcome is Outcome.UPDATE_KEEP_OLD
+    assert decisions["b@x.com"].outcome is EmailChangeOutcome.UPDATE_KEEP_OLD
     assert decisions["b@x.com"].lead_id == 2
-    assert decisions["c@x.com"].outcome is Outcome.CREATE
+    assert decisions["c@x.com"].outcome is EmailChangeOutcome.CREATE
 
 
 _addresses = st.sampled_from([f"p{n}@example.com" for n in range(8)])
@@ -147,13 +150,13 @@ def test_decisions_never_double_a_lead(
     assert len(touched) == len(set(touched)), "a lead is planned twice"
     for decision in decisions:
         new_ids = {lead.id for lead in found.get(decision.email, [])}
-        if decision.outcome is Outcome.CREATE:
+        if decision.outcome is EmailChangeOutcome.CREATE:
             assert not new_ids
             # a create only when no old address it could move has a lead left
             for change in decision.changes:
                 if change.old not in busy and found.get(change.old):
                     assert all(lead.id in touched for lead in found[change.old])
-        elif decision.outcome is Outcome.RENAME:
+        elif decision.outcome is EmailChangeOutcome.RENAME:
             assert not new_ids
             assert decision.lead_id is not None
             assert owner[decision.lead_id] in {c.old for c in decision.changes}
@@ -163,5 +166,5 @@ def test_decisions_never_double_a_lead(
     # after the renames, no address holds a lead it did not hold plus one moved in
     after = found_after(decisions, found)
     for decision in decisions:
-        if decision.outcome is Outcome.RENAME:
+        if decision.outcome is EmailChangeOutcome.RENAME:
             assert [lead.id for lead in after[decision.email]] == [decision.lead_id]

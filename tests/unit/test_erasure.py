@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadsync.adapters.erasures import parse_message
-from leadsync.erasure import (
+from leadsync.erasure.deletes import (
     ErasureMarkers,
     ErasureRequest,
     ErasureSource,

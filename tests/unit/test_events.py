@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from leadsync.errors import InvalidEvent
-from leadsync.events import parse_scheduled_event, parse_sqs_event
-from leadsync.upload import parse_batch
+from leadsync.runtime.events import parse_scheduled_event, parse_sqs_event
+from leadsync.sync.upload.run import parse_batch
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadsync.batching import BatchLimits
 from leadsync.errors import DependencyError, SourceError
-from leadsync.failures import ErrorKind
-from leadsync.fetch import FetchSettings, fetch_window, run
+from leadsync.sync.failures import ErrorKind
+from leadsync.sync.fetch.batching import BatchLimits
+from leadsync.sync.fetch.run import FetchSettings, fetch_window, run
 from tests.support.chats import customer, entry, thread
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
 
@@ -99,7 +99,7 @@ def test_the_mark_stays_when_anything_fails(failure: str) -> None:
 
 def test_a_lookup_that_keeps_failing_is_reported_with_its_request() -> None:
     from leadsync.marketo.errors import MarketoRetryable
-    from leadsync.resilience import GaveUp, Guard, GuardedWriter, RetryPolicy
+    from leadsync.marketo.guard import GaveUp, Guard, GuardedWriter, RetryPolicy
 
     marketo = FakeMarketo()
     marketo.fail_on_call[1] = MarketoRetryable("HTTP 503", "down")

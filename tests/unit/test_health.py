@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadsync.errors import SourceError
-from leadsync.health import Budget, assess
+from leadsync.report.health import Budget, assess
 
 NOW = datetime(2026, 1, 15, 13, tzinfo=UTC)
 

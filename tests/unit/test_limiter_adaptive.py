@@ -7,7 +7,7 @@ from dataclasses import replace
 from leadsync.limiter.adaptive import fold_outcomes
 from leadsync.limiter.bucket import decide
 from leadsync.limiter.config import LimiterConfig
-from leadsync.limiter.state import LimiterState, Reason
+from leadsync.limiter.state import LimiterState, PermitReason
 
 CONFIG = LimiterConfig()
 T0 = 1_780_000_000_000
@@ -41,7 +41,7 @@ def test_lower_factor_slows_the_refill() -> None:
     empty = LimiterState(version=1, tokens_milli=0, refilled_at_ms=T0)
     full_rate = decide(empty, T0, CONFIG, "a")
     half_rate = decide(replace(empty, factor_milli=500), T0, CONFIG, "a")
-    assert full_rate.reason is half_rate.reason is Reason.RATE
+    assert full_rate.reason is half_rate.reason is PermitReason.RATE
     assert abs(half_rate.wait_ms - 2 * full_rate.wait_ms) <= 1
 
 

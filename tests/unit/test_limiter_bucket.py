@@ -17,7 +17,7 @@ from leadsync.limiter.api import Outcome
 from leadsync.limiter.bucket import apply_release, decide, live_leases, refill
 from leadsync.limiter.config import MILLI, LimiterConfig
 from leadsync.limiter.daily import local_day
-from leadsync.limiter.state import Decision, LimiterState, Reason
+from leadsync.limiter.state import LimiterState, PermitDecision, PermitReason
 
 T0 = 1_780_000_000_000  # 2026-05-28, an ordinary day far from midnight in Chicago
 BIG = LimiterConfig(max_in_flight=1_000, daily_cap=1_000_000, daily_quota=1_000_000)
@@ -65,14 +65,14 @@ class Actor:
     cache: LimiterState = field(default_factory=LimiterState)
     counter: int = 0
 
-    def attempt(self, store: Store, real_ms: int, config: LimiterConfig) -> Decision:
+    def attempt(self, store: Store, real_ms: int, config: LimiterConfig) -> PermitDecision:
         now = real_ms - self.lag_ms
         self.counter += 1
         lease = f"{id(self)}-{self.counter}"
         decision = decide(self.cache, now, config, lease)
         for _ in range(10):  # a lost race re-decides from the item the write returned
             if not decision.granted:
-                if decision.reason is Reason.IN_FLIGHT and self.cache != store.state:
+                if decision.reason is PermitReason.IN_FLIGHT and self.cache != store.state:
                     self.cache = store.state  # the adapter's refresh read
                     decision = decide(self.cache, now, config, lease)
                     continue
@@ -84,7 +84,7 @@ class Actor:
         raise AssertionError("no progress")
 
 
-def newest_lease(decision: Decision) -> str:
+def newest_lease(decision: PermitDecision) -> str:
     return list(decision.new_state.leases)[-1]  # decide adds it last
 
 
@@ -302,7 +302,11 @@ def test_live_leases_block_until_the_first_expires() -> None:
     live = {f"held{i}": T0 + 1_000 * (i + 1) for i in range(config.max_in_flight)}
     state = LimiterState(version=3, tokens_milli=2 * MILLI, refilled_at_ms=T0, leases=live)
     decision = decide(state, T0, config, "new")
-    assert (decision.granted, decision.reason, decision.wait_ms) == (False, Reason.IN_FLIGHT, 1_000)
+    assert (decision.granted, decision.reason, decision.wait_ms) == (
+        False,
+        PermitReason.IN_FLIGHT,
+        1_000,
+    )
     assert decision.new_state is state
     assert decide(state, T0 + 1_000, config, "new").granted  # held0 expired exactly then
     assert live_leases(live, T0 + 2_500) == {k: v for k, v in live.items() if v > T0 + 2_500}
@@ -338,7 +342,7 @@ def test_release_frees_the_lease_and_refunds_uncounted_calls() -> None:
     assert other_day.used_today == 1
     quota = apply_release(state, "a", Outcome.QUOTA_EXHAUSTED, T0 + 5, day, config)
     assert quota.quota_exhausted_day == day
-    assert decide(quota, T0 + 10, config, "b").reason is Reason.INSTANCE_QUOTA
+    assert decide(quota, T0 + 10, config, "b").reason is PermitReason.INSTANCE_QUOTA
 
 
 @pytest.mark.parametrize("outcome", [Outcome.RATE_LIMITED, Outcome.CONCURRENCY_LIMITED])

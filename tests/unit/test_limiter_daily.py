@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from leadsync.limiter.bucket import decide
 from leadsync.limiter.config import LimiterConfig
 from leadsync.limiter.daily import local_day, next_midnight, next_midnight_ms, remaining_today
-from leadsync.limiter.state import LimiterState, Reason
+from leadsync.limiter.state import LimiterState, PermitReason
 
 CONFIG = LimiterConfig(daily_cap=10, daily_quota=100)
 ZONE = CONFIG.zone
@@ -52,7 +52,7 @@ def test_cap_spent_until_local_midnight_then_reset(day: str) -> None:
         used_today=CONFIG.daily_cap,
     )
     refused = decide(spent, midnight - 1, CONFIG, "late")
-    assert (refused.granted, refused.reason, refused.wait_ms) == (False, Reason.DAILY_CAP, 1)
+    assert (refused.granted, refused.reason, refused.wait_ms) == (False, PermitReason.DAILY_CAP, 1)
     granted = decide(spent, midnight, CONFIG, "new day")
     assert granted.granted
     assert granted.new_state.day > day
@@ -77,11 +77,11 @@ def test_instance_usage_of_others_shrinks_the_budget() -> None:
         instance_ours=2,
     )
     # others = 95 - 2 = 93; instance left = 100 - 93 - 3 = 4 < cap left 7
-    assert remaining_today(state, "2026-05-27", CONFIG) == (4, Reason.INSTANCE_QUOTA)
+    assert remaining_today(state, "2026-05-27", CONFIG) == (4, PermitReason.INSTANCE_QUOTA)
     stale = LimiterState(
         day="2026-05-27", used_today=3, instance_day="2026-05-26", instance_total=95
     )
-    assert remaining_today(stale, "2026-05-27", CONFIG) == (7, Reason.DAILY_CAP)
+    assert remaining_today(stale, "2026-05-27", CONFIG) == (7, PermitReason.DAILY_CAP)
 
 
 @given(st.integers(ms("2020-01-01T00:00:00+00:00"), ms("2035-01-01T00:00:00+00:00")))

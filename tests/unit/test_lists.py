@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from leadsync.errors import ConfigurationError
-from leadsync.lists import (
+from leadsync.lists.rules import (
     DEFAULT_PATH,
     ListRule,
     ListRules,
@@ -324,7 +324,7 @@ def test_a_visitor_without_forms_has_no_answers_and_round_trips() -> None:
 
 def test_pre_chat_answers_feed_list_rules_not_marketo_fields() -> None:
     from leadsync.errors import ConfigurationError
-    from leadsync.fieldmap import SOURCES, FieldMap
+    from leadsync.mapping.fieldmap import SOURCES, FieldMap
 
     assert "prechat" not in SOURCES
     assert "customer_id" in SOURCES

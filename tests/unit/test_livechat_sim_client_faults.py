@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from leadsync.errors import RateLimited, SourceError
-from leadsync.resilience import GaveUp, RetryPolicy
+from leadsync.marketo.guard import GaveUp, RetryPolicy
 from leadsync.sources.livechat import MAX_WINDOW_RESTARTS, LiveChatClient, PageExpired, page_guard
 from local.simulators.livechat import DEFAULT_TOKEN, GenerationParams, LiveChatSimulator
 

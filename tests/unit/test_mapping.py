@@ -14,8 +14,8 @@ from leadsync.mapping.livechat_to_visitor import (
     split_name,
     to_visitor,
 )
+from leadsync.mapping.sanitize import clean_text
 from leadsync.models import Rejection, RejectionReason, Visitor
-from leadsync.sanitize import clean_text
 from tests.support.chats import AGENT, customer, entry, form, thread
 
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from leadsync import metrics
 from leadsync.adapters.state import StateStore
-from leadsync.digest_job import DigestSummary
-from leadsync.failures import ErrorEntry, ErrorKind
-from leadsync.fetch import FetchSummary
 from leadsync.limiter.readout import BudgetReadout
-from leadsync.upload import UploadResult
+from leadsync.report.digest_job import DigestSummary
+from leadsync.runtime import metrics
+from leadsync.sync.failures import ErrorEntry, ErrorKind
+from leadsync.sync.fetch.run import FetchSummary
+from leadsync.sync.upload.run import UploadResult
 from tests.support.template import template
 
 AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from leadsync.messages import SyncBatch
 from leadsync.models import MAX_TAGS, Rejection, RejectionReason, Visitor
+from leadsync.sync.messages import SyncBatch
 from tests.support.records import record_for
 
 

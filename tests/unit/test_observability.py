@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadsync.observability import mask_email, mask_ip, mask_name
+from leadsync.runtime.observability import mask_email, mask_ip, mask_name
 
 
 @pytest.mark.parametrize(

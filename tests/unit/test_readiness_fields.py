@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadsync.errors import ConfigurationError
-from leadsync.failures import ErrorKind
-from leadsync.fieldmap import FieldMap, default_field_map
-from leadsync.lists import ListRules
+from leadsync.lists.rules import ListRules
+from leadsync.mapping.fieldmap import FieldMap, default_field_map
 from leadsync.marketo.schema import CREATABLE_TYPES, LeadField
 from leadsync.readiness.fields import display_name, fields_to_create, fingerprint, problems
 from leadsync.readiness.gate import decide
 from leadsync.readiness.report import Report
+from leadsync.sync.failures import ErrorKind
 
 AT = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 STANDARD = [
@@ -168,7 +168,7 @@ def test_the_report_counts_lines_and_shows_each_fix() -> None:
 
 
 def test_a_stopped_sync_is_one_digest_line_with_its_fix() -> None:
-    from leadsync.digest import render
+    from leadsync.report.digest import render
 
     _, entry = decide(default_field_map(), STANDARD, at=AT, previous=None)
     assert entry is not None

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from leadsync.adapters.dead_letters import ERROR_CODE, ERROR_MESSAGE
-from leadsync.batching import BatchLimits
-from leadsync.cli import main
 from leadsync.errors import DependencyError
-from leadsync.failures import ErrorEntry, ErrorKind, from_record
-from leadsync.messages import FailureNote, SyncBatch, SyncRecord
-from leadsync.replay import ReplayOptions, ReplayReport, replay
+from leadsync.ops.cli import main
+from leadsync.ops.replay import ReplayOptions, ReplayReport, replay
+from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record
+from leadsync.sync.fetch.batching import BatchLimits
+from leadsync.sync.messages import FailureNote, SyncBatch, SyncRecord
 from tests.support.fakes import FakeDeadLetterQueue, FakeErrorStore, FakeSyncQueue
 
 NOW = datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
@@ -373,7 +373,7 @@ def test_the_installed_tool_carries_the_layers_requirements() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     layer = (ROOT / "layers" / "leadsync" / "requirements.txt").read_text().split()
     assert set(layer) <= set(project["dependencies"])
-    assert project["scripts"]["leadsync"] == "leadsync.cli:main"
+    assert project["scripts"]["leadsync"] == "leadsync.ops.cli:main"
 
 
 def test_one_empty_answer_does_not_end_the_gathering(world: World) -> None:

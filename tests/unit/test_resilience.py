@@ -14,7 +14,7 @@ from leadsync.marketo.errors import (
     MarketoRateLimited,
     MarketoRetryable,
 )
-from leadsync.resilience import (
+from leadsync.marketo.guard import (
     RETRY_DELAYS_S,
     CircuitOpen,
     GaveUp,
@@ -152,7 +152,7 @@ def test_retryable_classes() -> None:
 
 
 def test_a_large_lookup_retries_only_the_call_that_failed() -> None:
-    from leadsync.resilience import GuardedWriter
+    from leadsync.marketo.guard import GuardedWriter
     from tests.support.fakes import FakeMarketo
 
     marketo = FakeMarketo()

@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadsync.sanitize import MAX_TEXT_LENGTH, clean_field, clean_text, clean_url, normalize_email
+from leadsync.mapping.sanitize import (
+    MAX_TEXT_LENGTH,
+    clean_field,
+    clean_text,
+    clean_url,
+    normalize_email,
+)
 
 
 @pytest.mark.parametrize(

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from leadsync.batching import BatchLimits
-from leadsync.failures import ErrorKind
-from leadsync.fetch import FetchSettings, run
-from leadsync.fieldmap import default_field_map
+from leadsync.mapping.fieldmap import default_field_map
 from leadsync.marketo.errors import MarketoNoAnswer
 from leadsync.marketo.schema import LeadField
-from leadsync.messages import SyncBatch
 from leadsync.models import Visitor
 from leadsync.readiness.fields import FieldProblem
 from leadsync.readiness.gate import WAIT_SECONDS, SchemaGate
 from leadsync.readiness.verdict import SchemaVerdict
-from leadsync.upload import UploadPorts, process
+from leadsync.sync.failures import ErrorKind
+from leadsync.sync.fetch.batching import BatchLimits
+from leadsync.sync.fetch.run import FetchSettings, run
+from leadsync.sync.messages import SyncBatch
+from leadsync.sync.upload.run import UploadPorts, process
 from tests.support.chats import customer, entry
 from tests.support.fakes import (
     FakeClaims,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from leadsync.errors import ConfigurationError
-from leadsync.secrets import parse_credentials
+from leadsync.runtime.secrets import parse_credentials
 
 SECRET = {
     "livechat_account_id": "acc-1",

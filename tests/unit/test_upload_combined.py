@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from leadsync.failures import ErrorKind
-from leadsync.messages import SyncBatch, SyncRecord
-from leadsync.upload import UploadResult, UploadSettings, process
+from leadsync.sync.failures import ErrorKind
+from leadsync.sync.messages import SyncBatch, SyncRecord
+from leadsync.sync.upload.run import UploadResult, UploadSettings, process
 from tests.support.records import record_for
 from tests.unit.test_upload_logic import NOW, World, _batch, _visitor
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from leadsync.marketo.errors import MarketoPermanent, MarketoRetryable
-from leadsync.messages import FailureNote, SyncBatch, SyncRecord
+from leadsync.marketo.guard import CircuitOpen, Guard, GuardedWriter, RetryPolicy
 from leadsync.models import Visitor
-from leadsync.resilience import CircuitOpen, Guard, GuardedWriter, RetryPolicy
-from leadsync.upload import UploadPorts, UploadResult, UploadSettings, process
+from leadsync.sync.messages import FailureNote, SyncBatch, SyncRecord
+from leadsync.sync.upload.run import UploadPorts, UploadResult, UploadSettings, process
 from tests.support.fakes import FakeClaims, FakeDeferrer, FakeMarketo, FakeState, FakeStats
 from tests.support.records import record_for
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from leadsync.messages import SyncRecord
-from leadsync.upload import UploadPorts, process
+from leadsync.sync.messages import SyncRecord
+from leadsync.sync.upload.run import UploadPorts, process
 from tests.support.fakes import FakeLedger
 from tests.support.records import record_for
 from tests.unit.test_upload_logic import NOW, World, _batch, _visitor

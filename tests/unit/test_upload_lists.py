@@ -13,10 +13,16 @@ import pytest
 from leadsync.errors import ConfigurationError
 from leadsync.limiter.api import BudgetExhausted, DailyQuotaExhausted
 from leadsync.marketo.errors import MarketoPermanent, MarketoRetryable
-from leadsync.messages import SyncBatch, SyncRecord
+from leadsync.marketo.guard import CircuitOpen, Guard, GuardedWriter, RetryPolicy
 from leadsync.models import Visitor
-from leadsync.resilience import CircuitOpen, Guard, GuardedWriter, RetryPolicy
-from leadsync.upload import MAX_LIST_WAITS, UploadPorts, UploadResult, UploadSettings, process
+from leadsync.sync.messages import SyncBatch, SyncRecord
+from leadsync.sync.upload.run import (
+    MAX_LIST_WAITS,
+    UploadPorts,
+    UploadResult,
+    UploadSettings,
+    process,
+)
 from tests.support.fakes import (
     FakeClaims,
     FakeDeferrer,

@@ -9,9 +9,9 @@ import pytest
 from leadsync.errors import InvalidMessage
 from leadsync.limiter.api import BudgetExhausted, DailyQuotaExhausted
 from leadsync.marketo.errors import MarketoConcurrencyLimited
-from leadsync.messages import SyncBatch, SyncRecord
 from leadsync.models import Visitor
-from leadsync.upload import UploadPorts, UploadResult, parse_batch, process
+from leadsync.sync.messages import SyncBatch, SyncRecord
+from leadsync.sync.upload.run import UploadPorts, UploadResult, parse_batch, process
 from tests.support.fakes import FakeClaims, FakeDeferrer, FakeMarketo, FakeState, FakeStats
 from tests.support.records import record_for
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from leadsync import webhook
-from leadsync.messages import SyncBatch
+from leadsync.sync.messages import SyncBatch
+from leadsync.webhook import accept as webhook
 from local.simulators.livechat.authored import authored_chat
 from local.simulators.livechat.webhooks import chat_deactivated, incoming_chat
 

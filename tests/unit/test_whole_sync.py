@@ -6,12 +6,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from leadsync.batching import BatchLimits
-from leadsync.callplan import Workload, lower_bound
-from leadsync.erasure import ErasureMarkers, ErasureRequest, ErasureSource
-from leadsync.fetch import FetchSettings, FetchSummary, WholeSync, run
-from leadsync.lists import ListRules
-from leadsync.messages import SyncBatch
+from leadsync.erasure.deletes import ErasureMarkers, ErasureRequest, ErasureSource
+from leadsync.lists.rules import ListRules
+from leadsync.sync.fetch.batching import BatchLimits
+from leadsync.sync.fetch.marketo_calls import Workload, lower_bound
+from leadsync.sync.fetch.run import FetchSettings, FetchSummary, WholeSync, run
+from leadsync.sync.messages import SyncBatch
 from tests.support.chats import customer, entry, thread
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
 

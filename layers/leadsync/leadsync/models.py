@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from leadsync.sanitize import (
+from leadsync.mapping.sanitize import (
     MAX_DETAIL_LENGTH,
     MAX_TEXT_LENGTH,
     clean_field,

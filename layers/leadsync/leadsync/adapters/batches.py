@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.state import translate_error
-from leadsync.clock import Clock, utc_now
 from leadsync.errors import DependencyError
+from leadsync.runtime.clock import Clock, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -24,8 +24,8 @@ from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.state import translate_error
 from leadsync.errors import ConditionFailed
-from leadsync.observability import get_logger
-from leadsync.resilience import CircuitOpen
+from leadsync.marketo.guard import CircuitOpen
+from leadsync.runtime.observability import get_logger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

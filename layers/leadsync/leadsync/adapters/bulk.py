@@ -20,8 +20,8 @@ from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import put_unless, query_all, translate_error
 from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile
-from leadsync.clock import Clock, utc_now
 from leadsync.errors import ConditionFailed, LeadsyncError, NotFound
+from leadsync.runtime.clock import Clock, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.queue import translate_error
-from leadsync.messages import SyncBatch
+from leadsync.sync.messages import SyncBatch
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

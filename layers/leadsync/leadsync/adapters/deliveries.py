@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.state import put_unless, translate_error
-from leadsync.clock import Clock, iso_utc, utc_now
+from leadsync.runtime.clock import Clock, iso_utc, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

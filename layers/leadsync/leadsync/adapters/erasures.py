@@ -18,10 +18,10 @@ from pydantic import ValidationError
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.queue import translate_error
-from leadsync.clock import Clock, parse_iso, utc_now
-from leadsync.erasure import ErasureRequest, ErasureSource, ParsedFile, parse_erasure_file
+from leadsync.erasure.deletes import ErasureRequest, ErasureSource, ParsedFile, parse_erasure_file
 from leadsync.errors import ConfigurationError, DependencyError, LeadsyncError
-from leadsync.sanitize import check_email
+from leadsync.mapping.sanitize import check_email
+from leadsync.runtime.clock import Clock, parse_iso, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from leadsync.adapters.batches import BatchedItems
-from leadsync.clock import iso_utc
+from leadsync.runtime.clock import iso_utc
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from leadsync.adapters.batches import BatchedItems
-from leadsync.clock import iso_utc
+from leadsync.runtime.clock import iso_utc
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
@@ -50,7 +50,7 @@ def member_key(list_id: int, lead_id: int) -> Key:
     return {"pk": {"S": f"{_MEMBER_PK}{int(list_id)}"}, "sk": {"S": str(int(lead_id))}}
 
 
-class LeadDirectory(BatchedItems):
+class DynamoDBLeadDirectory(BatchedItems):
     """Lead ids by e-mail for the run's list operations, and leadsync's list memberships."""
 
     RETENTION = LEAD_RETENTION

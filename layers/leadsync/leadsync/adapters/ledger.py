@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from leadsync.adapters.batches import BatchedItems
-from leadsync.clock import iso_utc, parse_iso
+from leadsync.runtime.clock import iso_utc, parse_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, WriteRequestTypeDef
@@ -38,7 +38,7 @@ def value_digest(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class Written:
+class LedgerEntry:
     at: datetime
     values: Mapping[str, str]  # field → value_digest
 
@@ -46,23 +46,23 @@ class Written:
         return self.values.get(name) == value_digest(value)
 
 
-class WriteLedger(BatchedItems):
+class DynamoDBWriteLedger(BatchedItems):
     RETENTION = LEDGER_RETENTION
 
-    def written(self, emails: Iterable[str]) -> dict[str, Written]:
+    def written(self, emails: Iterable[str]) -> dict[str, LedgerEntry]:
         """E-mail → what was last written to its lead, for those written lately."""
         by_key = {ledger_key(email): email for email in emails}
         found = self._get(
             [_key(pk) for pk in by_key], "pk, #at, #values", {"#at": "at", "#values": "values"}
         )
-        out: dict[str, Written] = {}
+        out: dict[str, LedgerEntry] = {}
         for item in found:
             email = by_key.get(item["pk"].get("S", ""))
             at = item.get("at", {}).get("S")
             values = item.get("values", {}).get("M", {})
             if email is None or at is None:
                 continue
-            out[email] = Written(
+            out[email] = LedgerEntry(
                 parse_iso(at), {name: v.get("S", "") for name, v in values.items()}
             )
         return out

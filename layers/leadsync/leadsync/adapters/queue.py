@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.batching import SQS_MAX_MESSAGE_BYTES
 from leadsync.errors import DependencyError, LeadsyncError, PermanentError
-from leadsync.messages import SyncBatch
+from leadsync.sync.fetch.batching import SQS_MAX_MESSAGE_BYTES
+from leadsync.sync.messages import SyncBatch
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

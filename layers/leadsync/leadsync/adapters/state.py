@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.clock import Clock, iso_utc, parse_iso, utc_now
 from leadsync.errors import (
     ConditionFailed,
     ConfigurationError,
@@ -21,7 +20,8 @@ from leadsync.errors import (
     LeadsyncError,
     RateLimited,
 )
-from leadsync.failures import ErrorEntry, ErrorKind
+from leadsync.runtime.clock import Clock, iso_utc, parse_iso, utc_now
+from leadsync.sync.failures import ErrorEntry, ErrorKind
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.state import translate_error
-from leadsync.clock import Clock, as_utc, utc_now
 from leadsync.errors import ConfigurationError
+from leadsync.runtime.clock import Clock, as_utc, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -21,8 +21,8 @@ from leadsync.bulk.csvfile import FilePlan, ineligible, pack_files, render
 from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile, job_id_of
 from leadsync.bulk.ports import BulkSender, JobStore, StagedFiles
 from leadsync.bulk.schedule import BulkSettings
-from leadsync.messages import SyncRecord
-from leadsync.observability import get_logger
+from leadsync.runtime.observability import get_logger
+from leadsync.sync.messages import SyncRecord
 
 STAGED_PREFIX = "jobs/"
 # Marketo imports on the order of a few hundred rows a second; used to guess the polls

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from leadsync.messages import FieldValue, SyncRecord
+from leadsync.sync.messages import FieldValue, SyncRecord
 
 LOOKUP_FIELD = "email"
 DELIMITER = ","

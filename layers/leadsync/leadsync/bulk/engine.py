@@ -23,23 +23,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from leadsync.batching import BatchLimits, plan_batches
 from leadsync.bulk.csvfile import render, row_values
 from leadsync.bulk.jobs import AT_MARKETO, BulkJob, BulkMessage, JobStatus, StagedFile
 from leadsync.bulk.matching import Match, ResultRow, match_rows, parse_result_file
 from leadsync.bulk.ports import BulkApi, BulkSender, ImportSlots, JobStore, StagedFiles
 from leadsync.bulk.recheck import late, redecide
 from leadsync.bulk.schedule import BulkSettings, busy_delay, poll_delay
-from leadsync.clock import Clock, utc_now
 from leadsync.errors import DependencyError, PermanentError
-from leadsync.failures import ErrorEntry, ErrorKind, from_record
-from leadsync.fieldmap import default_field_map
 from leadsync.limiter.api import BudgetExhausted
+from leadsync.mapping.fieldmap import default_field_map
 from leadsync.marketo.errors import MarketoBulkBusy, MarketoError, MarketoRateLimited
 from leadsync.marketo.models import ImportJob
-from leadsync.messages import SyncRecord
-from leadsync.observability import get_logger
 from leadsync.ports import BatchSink, ErrorSink, LeadLookup, StatsSink
+from leadsync.runtime.clock import Clock, utc_now
+from leadsync.runtime.observability import get_logger
+from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record
+from leadsync.sync.fetch.batching import BatchLimits, plan_batches
+from leadsync.sync.messages import SyncRecord
 
 NOT_FOUND = "1013"  # the batch id is unknown (expired after 7 days, or never taken)
 ROW_FAILED = "bulk_row_failed"

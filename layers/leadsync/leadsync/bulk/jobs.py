@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
 
-from leadsync.messages import SyncRecord
+from leadsync.sync.messages import SyncRecord
 
 
 class JobStatus(StrEnum):

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from leadsync.bulk.jobs import BulkJob
-from leadsync.diff import Action, decide
-from leadsync.fieldmap import FieldMap
-from leadsync.messages import SyncRecord
-from leadsync.planning import chosen_lead, lookup_fields
+from leadsync.mapping.fieldmap import FieldMap
 from leadsync.ports import LeadLookup
+from leadsync.sync.fetch.decide import Action, decide
+from leadsync.sync.fetch.writes import chosen_lead, lookup_fields
+from leadsync.sync.messages import SyncRecord
 
 # a file submitted within this long of being staged goes as it was decided (the fetch's
 # combined-write window: how long a lookup is trusted)

@@ -12,7 +12,7 @@ from leadsync.limiter.adaptive import fold_outcomes
 from leadsync.limiter.api import Outcome
 from leadsync.limiter.config import MILLI, LimiterConfig
 from leadsync.limiter.daily import current_day, next_midnight_ms, remaining_today, used_on
-from leadsync.limiter.state import Decision, LimiterState, Reason
+from leadsync.limiter.state import LimiterState, PermitDecision, PermitReason
 
 _PENALTIES = frozenset({Outcome.RATE_LIMITED, Outcome.CONCURRENCY_LIMITED})
 
@@ -47,7 +47,9 @@ def live_leases(leases: Mapping[str, int], now_ms: int) -> dict[str, int]:
     return {lease: expires for lease, expires in leases.items() if expires > now_ms}
 
 
-def decide(state: LimiterState, now_ms: int, config: LimiterConfig, lease_id: str) -> Decision:
+def decide(
+    state: LimiterState, now_ms: int, config: LimiterConfig, lease_id: str
+) -> PermitDecision:
     """Grant one call to `lease_id` at `now_ms`, or say why not and how long to wait."""
     folded = fold_outcomes(state, now_ms, config)
     # A cut applies at once; a recovery only from now on (never to time already elapsed).
@@ -56,14 +58,16 @@ def decide(state: LimiterState, now_ms: int, config: LimiterConfig, lease_id: st
     left, limit = remaining_today(state, today, config)
     if left <= 0:
         wait = next_midnight_ms(today, config.zone) - now_ms
-        return Decision(False, state, max(1, wait), limit)
+        return PermitDecision(False, state, max(1, wait), limit)
     live = live_leases(state.leases, now_ms)
     if len(live) >= config.max_in_flight:
-        return Decision(False, state, max(1, min(live.values()) - now_ms), Reason.IN_FLIGHT)
+        return PermitDecision(
+            False, state, max(1, min(live.values()) - now_ms), PermitReason.IN_FLIGHT
+        )
     tokens, refilled_at = refill(state, now_ms, config, factor)
     if tokens < MILLI:
         wait = wait_for_token_ms(state, now_ms, config, factor)
-        return Decision(False, state, wait, Reason.RATE)
+        return PermitDecision(False, state, wait, PermitReason.RATE)
     new_state = replace(
         folded,
         version=state.version + 1,
@@ -75,7 +79,7 @@ def decide(state: LimiterState, now_ms: int, config: LimiterConfig, lease_id: st
         # Based on the latest timestamp seen, so a lagging clock cannot shorten a lease.
         leases={**live, lease_id: refilled_at + config.lease_ms},
     )
-    return Decision(True, new_state, 0, Reason.GRANTED)
+    return PermitDecision(True, new_state, 0, PermitReason.GRANTED)
 
 
 def apply_release(

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from leadsync.limiter.config import LimiterConfig
-from leadsync.limiter.state import LimiterState, Reason
+from leadsync.limiter.state import LimiterState, PermitReason
 
 
 def local_day(now_ms: int, zone: ZoneInfo) -> str:
@@ -38,11 +38,13 @@ def used_on(state: LimiterState, today: str) -> int:
     return state.used_today if state.day == today else 0
 
 
-def remaining_today(state: LimiterState, today: str, config: LimiterConfig) -> tuple[int, Reason]:
+def remaining_today(
+    state: LimiterState, today: str, config: LimiterConfig
+) -> tuple[int, PermitReason]:
     """Calls still allowed today, and which limit binds: min(daily_cap - ours,
     daily_quota - others - ours), where others = what the rest of the instance used."""
     if state.quota_exhausted_day == today:
-        return 0, Reason.INSTANCE_QUOTA
+        return 0, PermitReason.INSTANCE_QUOTA
     used = used_on(state, today)
     others = 0
     if state.instance_day == today:
@@ -50,5 +52,5 @@ def remaining_today(state: LimiterState, today: str, config: LimiterConfig) -> t
     ours_left = config.daily_cap - used
     instance_left = config.daily_quota - others - used
     if instance_left < ours_left:
-        return max(0, instance_left), Reason.INSTANCE_QUOTA
-    return max(0, ours_left), Reason.DAILY_CAP
+        return max(0, instance_left), PermitReason.INSTANCE_QUOTA
+    return max(0, ours_left), PermitReason.DAILY_CAP

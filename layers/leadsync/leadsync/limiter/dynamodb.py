@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from leadsync.adapters.state import translate_error
-from leadsync.clock import Clock, utc_now
 from leadsync.errors import ConditionFailed, LeadsyncError
 from leadsync.limiter.api import BudgetExhausted, DailyQuotaExhausted, Outcome, Permit
 from leadsync.limiter.bucket import decide
@@ -37,7 +36,8 @@ from leadsync.limiter.item import (
 )
 from leadsync.limiter.pacing import OWNER_SEPARATOR, Pacer
 from leadsync.limiter.readout import BudgetReadout, budget_today
-from leadsync.limiter.state import Decision, LimiterState, Reason
+from leadsync.limiter.state import LimiterState, PermitDecision, PermitReason
+from leadsync.runtime.clock import Clock, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from leadsync.limiter.item import Item
 
 logger = logging.getLogger(__name__)
-_DAILY = frozenset({Reason.DAILY_CAP, Reason.INSTANCE_QUOTA})
+_DAILY = frozenset({PermitReason.DAILY_CAP, PermitReason.INSTANCE_QUOTA})
 
 
 @dataclass
@@ -126,7 +126,7 @@ class DynamoDBLimiter:
                     continue
                 # Releases do not bump the version, so a cached state can over-count leases
                 # and calls: look once before waiting for a lease or giving up on the day.
-                if decision.reason is not Reason.RATE and not fresh:
+                if decision.reason is not PermitReason.RATE and not fresh:
                     self._refresh(now)
                     fresh = True
                     continue
@@ -134,7 +134,7 @@ class DynamoDBLimiter:
             self._sleep(wait_ms / 1000)
             self.stats.slept_seconds += wait_ms / 1000
             fresh = False
-            look = decision.reason is Reason.IN_FLIGHT
+            look = decision.reason is PermitReason.IN_FLIGHT
 
     def release(self, permit: Permit, outcome: Outcome) -> None:
         """Never raises: a lease that cannot be given back expires by itself."""
@@ -254,7 +254,7 @@ class DynamoDBLimiter:
         return self._state if self._state is not None else LimiterState()
 
     def _wait_ms(
-        self, decision: Decision, state: LimiterState, now_ms: int, deadline: float
+        self, decision: PermitDecision, state: LimiterState, now_ms: int, deadline: float
     ) -> int:
         """How long to sleep before the next attempt, or raise when that passes the deadline."""
         if decision.reason in _DAILY:
@@ -264,7 +264,7 @@ class DynamoDBLimiter:
                 resumes_at=next_midnight(today, self.config.zone),
                 retry_after_seconds=decision.wait_ms / 1000,
             )
-        if decision.reason is Reason.IN_FLIGHT:  # a release may come any moment: look again
+        if decision.reason is PermitReason.IN_FLIGHT:  # a release may come any moment: look again
             wait_ms = self._pacer.poll_wait_ms(decision.wait_ms)
             self._check_deadline(deadline, wait_ms, decision.reason)
             return wait_ms
@@ -273,7 +273,9 @@ class DynamoDBLimiter:
         left_ms = int((deadline - self._monotonic()) * 1000)  # spreading never costs the deadline
         return max(decision.wait_ms, min(paced, left_ms))
 
-    def _check_deadline(self, deadline: float, wait_ms: int, reason: Reason = Reason.RATE) -> None:
+    def _check_deadline(
+        self, deadline: float, wait_ms: int, reason: PermitReason = PermitReason.RATE
+    ) -> None:
         if self._monotonic() + wait_ms / 1000 > deadline:
             raise BudgetExhausted(
                 f"no Marketo permit before the deadline ({reason.value})",

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.state import translate_error
-from leadsync.clock import Clock, utc_now
 from leadsync.limiter.config import LimiterConfig, Reserve, limiter_name, split
 from leadsync.limiter.daily import current_day, remaining_today, used_on
 from leadsync.limiter.item import decode, key
-from leadsync.limiter.state import LimiterState, Reason
+from leadsync.limiter.state import LimiterState, PermitReason
+from leadsync.runtime.clock import Clock, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -53,7 +53,7 @@ def budget_today(state: LimiterState, now_ms: int, config: LimiterConfig) -> Bud
         quota=config.daily_quota,
         instance_used=instance_used,
         left=left,
-        instance_binds=reason is Reason.INSTANCE_QUOTA,
+        instance_binds=reason is PermitReason.INSTANCE_QUOTA,
         quota_exhausted=state.quota_exhausted_day == today,
     )
 

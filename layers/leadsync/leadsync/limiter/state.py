@@ -43,7 +43,7 @@ class LimiterState:
     usage_checked_ms: int = 0  # when a copy last claimed the right to read stats/usage.json
 
 
-class Reason(enum.Enum):
+class PermitReason(enum.Enum):
     GRANTED = "granted"
     RATE = "rate"  # no token yet: wait for the refill
     IN_FLIGHT = "in_flight"  # max_in_flight unexpired leases: wait for a release
@@ -52,8 +52,8 @@ class Reason(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Decision:
+class PermitDecision:
     granted: bool
     new_state: LimiterState  # what to write when granted; the input state otherwise
     wait_ms: int  # when refused: how long until asking again can succeed
-    reason: Reason
+    reason: PermitReason

@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from leadsync.clock import Clock, utc_now
 from leadsync.errors import LeadsyncError
 from leadsync.limiter.dynamodb import DynamoDBLimiter
+from leadsync.runtime.clock import Clock, utc_now
 
 logger = logging.getLogger(__name__)
 

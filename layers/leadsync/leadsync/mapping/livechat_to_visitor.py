@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from leadsync.clock import parse_iso
+from leadsync.mapping.sanitize import MAX_TEXT_LENGTH, check_email, clean_field, clean_text
 from leadsync.models import MAX_EXCERPT_LENGTH, Rejection, RejectionReason, Visitor
-from leadsync.sanitize import MAX_TEXT_LENGTH, check_email, clean_field, clean_text
+from leadsync.runtime.clock import parse_iso
 
 # LiveChat's name for a visitor who gave none.
 _PLACEHOLDER_NAMES = frozenset({"customer", "visitor", "guest"})

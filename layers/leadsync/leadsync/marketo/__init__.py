@@ -1,4 +1,6 @@
-"""The one Marketo client leadsync uses, its configuration, results and exceptions."""
+"""The one Marketo client leadsync uses, its configuration, results and exceptions, and
+`guard`: retries with backoff and the circuit breaker around its calls (the LiveChat client
+reuses the same Guard for its pages)."""
 
 from leadsync.marketo.client import MarketoClient
 from leadsync.marketo.config import MarketoClientConfig, MarketoEndpoints
@@ -24,7 +26,7 @@ from leadsync.marketo.models import (
     ErrorStats,
     ImportJob,
     Lead,
-    Reason,
+    MarketoReason,
     RecordResult,
     Usage,
 )
@@ -49,10 +51,10 @@ __all__ = [
     "MarketoPermanent",
     "MarketoQuotaExhausted",
     "MarketoRateLimited",
+    "MarketoReason",
     "MarketoRetryable",
     "MarketoTokenRejected",
     "MarketoUriTooLong",
-    "Reason",
     "RecordResult",
     "Usage",
 ]

@@ -18,7 +18,6 @@ from typing import Any
 import requests
 from pydantic import SecretStr, ValidationError
 
-from leadsync.clock import utc_now
 from leadsync.limiter.api import Limiter
 from leadsync.marketo.auth import TokenProvider
 from leadsync.marketo.bulk import import_body, job_of
@@ -48,6 +47,7 @@ from leadsync.marketo.models import (
 )
 from leadsync.marketo.results import map_results, too_large
 from leadsync.marketo.schema import Folder, LeadField, NewField, StaticList
+from leadsync.runtime.clock import utc_now
 
 LEADS = "/rest/v1/leads.json"
 # room left in a lookup's query or form body for a nextPageToken (Marketo's are ~50 chars)

@@ -24,7 +24,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
 
-class Reason(_Model):
+class MarketoReason(_Model):
     code: Code
     message: str = ""
 
@@ -35,7 +35,7 @@ class Envelope(_Model):
     request_id: str | None = Field(default=None, alias="requestId")
     success: bool
     result: list[Any] = Field(default_factory=list)
-    errors: list[Reason] = Field(default_factory=list)
+    errors: list[MarketoReason] = Field(default_factory=list)
     warnings: list[Any] = Field(default_factory=list)
     more_result: bool = Field(default=False, alias="moreResult")
     next_page_token: str | None = Field(default=None, alias="nextPageToken")
@@ -52,7 +52,7 @@ class RecordResult(_Model):
     index: int
     id: int | None = None
     status: str
-    reasons: tuple[Reason, ...] = ()
+    reasons: tuple[MarketoReason, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -12,14 +12,14 @@ from leadsync.marketo.models import (
     LOCAL_RECORD_TOO_LARGE,
     SKIPPED,
     Envelope,
-    Reason,
+    MarketoReason,
     RecordResult,
 )
 
 
 def too_large(index: int, size: int, limit: int) -> RecordResult:
     """A record that cannot fit any call: rejected here, never sent."""
-    reason = Reason(
+    reason = MarketoReason(
         code=LOCAL_RECORD_TOO_LARGE,
         message=f"record is {size} bytes encoded; a call body may hold at most {limit} bytes",
     )

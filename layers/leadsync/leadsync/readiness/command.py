@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from leadsync.clock import utc_now
 from leadsync.marketo.client import MarketoClient
 from leadsync.marketo.schema import Folder
 from leadsync.readiness.gate import VerdictStore
 from leadsync.readiness.marketo_checks import MarketoSetup, check_marketo
 from leadsync.readiness.report import Report
 from leadsync.readiness.service_checks import Identities, ServiceSetup, check_livechat, check_mail
-from leadsync.secrets import Credentials
+from leadsync.runtime.clock import utc_now
+from leadsync.runtime.secrets import Credentials
 from leadsync.sources.livechat import LiveChatClient
 from leadsync.sources.livechat_config import LiveChatConfiguration
 

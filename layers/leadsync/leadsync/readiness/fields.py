@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from leadsync.fieldmap import FieldMap, FieldRule
+from leadsync.mapping.fieldmap import FieldMap, FieldRule
 from leadsync.marketo.schema import LeadField, NewField
 
 Writes = Literal["text", "email", "phone", "url", "datetime", "integer", "float", "boolean"]
@@ -40,7 +40,7 @@ _FITS: dict[Writes, frozenset[str]] = {
 _CREATE_AS: dict[Writes, str] = {k: "string" if k == "text" else k for k in _FITS}
 _CUT = frozenset({"text", "email", "phone", "url"})
 
-Reason = Literal["field_missing", "field_type", "field_length", "field_read_only"]
+FieldProblemReason = Literal["field_missing", "field_type", "field_length", "field_read_only"]
 
 
 class FieldProblem(BaseModel):
@@ -49,7 +49,7 @@ class FieldProblem(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     field: str
-    reason: Reason
+    reason: FieldProblemReason
     detail: str
     fix: str
 

@@ -13,15 +13,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from leadsync.clock import Clock, utc_now
 from leadsync.errors import LeadsyncError
-from leadsync.failures import ErrorEntry, ErrorKind
-from leadsync.fieldmap import FieldMap
+from leadsync.mapping.fieldmap import FieldMap
 from leadsync.marketo.errors import MarketoError
 from leadsync.marketo.schema import LeadField
-from leadsync.observability import get_logger
+from leadsync.ports import ErrorSink
 from leadsync.readiness.fields import FieldProblem, fingerprint, problems
 from leadsync.readiness.verdict import SchemaVerdict
+from leadsync.runtime.clock import Clock, utc_now
+from leadsync.runtime.observability import get_logger
+from leadsync.sync.failures import ErrorEntry, ErrorKind
 
 DESCRIBE_EVERY = timedelta(hours=1)
 # how long a copy trusts what it read from the state table before reading it again
@@ -49,10 +50,6 @@ class VerdictStore(Protocol):
     def get(self) -> SchemaVerdict | None: ...
 
     def put(self, verdict: SchemaVerdict) -> None: ...
-
-
-class ErrorSink(Protocol):
-    def record_errors(self, entries: Sequence[ErrorEntry]) -> int: ...
 
 
 def configuration_entry(verdict: SchemaVerdict, at: datetime) -> ErrorEntry:

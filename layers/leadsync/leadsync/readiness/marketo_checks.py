@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from leadsync.fieldmap import FieldMap
-from leadsync.lists import ListRules
+from leadsync.lists.rules import ListRules
+from leadsync.mapping.fieldmap import FieldMap
 from leadsync.marketo.client import MarketoClient
 from leadsync.marketo.errors import MarketoAccessDenied, MarketoError
 from leadsync.marketo.schema import Folder, LeadField

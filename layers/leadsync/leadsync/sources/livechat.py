@@ -9,9 +9,9 @@ from typing import Any
 
 import requests
 
-from leadsync.clock import as_utc
 from leadsync.errors import RateLimited, SourceError
-from leadsync.resilience import Guard, RetryPolicy, is_retryable
+from leadsync.marketo.guard import Guard, RetryPolicy, is_retryable
+from leadsync.runtime.clock import as_utc
 
 API_VERSION = "v3.6"
 DEFAULT_API_URL = "https://api.livechatinc.com"

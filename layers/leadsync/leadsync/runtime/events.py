@@ -1,0 +1,170 @@
+"""The Lambda events leadsync accepts, as models; anything else is refused clearly.
+
+A refusal raises InvalidEvent with a message that says what was expected and what came
+instead, and logs it (without the event's content, which may hold personal data).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NoReturn
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from leadsync.errors import InvalidEvent
+from leadsync.mapping.sanitize import clean_text
+from leadsync.runtime.observability import get_logger
+
+SCHEDULED = "an EventBridge Scheduled Event"
+SQS = "an SQS event"
+_MAX_KEYS = 20
+_SCALARS = {str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+
+
+class ScheduledEvent(BaseModel):
+    """An EventBridge rule's `Scheduled Event` (what SAM's `Schedule` event source sends)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    id: str
+    version: str = "0"
+    detail_type: Literal["Scheduled Event"] = Field(alias="detail-type")
+    source: Literal["aws.events"]
+    account: str
+    time: AwareDatetime
+    region: str
+    resources: list[str] = Field(default_factory=list)
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class SqsMessage(BaseModel):
+    """One record of an SQS event source mapping's batch: what the upload needs of it."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    message_id: str = Field(alias="messageId", min_length=1)
+    receipt_handle: str = Field(alias="receiptHandle", min_length=1)
+    body: str
+    event_source: Literal["aws:sqs"] = Field(alias="eventSource")
+    event_source_arn: str = Field(default="", alias="eventSourceARN")
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    message_attributes: dict[str, Any] = Field(default_factory=dict, alias="messageAttributes")
+
+
+class SqsEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    records: list[SqsMessage] = Field(alias="Records", min_length=1)
+
+
+def parse_scheduled_event(event: object) -> ScheduledEvent:
+    """The fetch's and the digest's trigger; anything else raises InvalidEvent."""
+    other = _other_kind(event, expected=SCHEDULED)
+    if other is not None:
+        _refuse(SCHEDULED, f"got {other}", event)
+    try:
+        return ScheduledEvent.model_validate(event)
+    except ValidationError as exc:
+        _refuse(SCHEDULED, _problems(exc), event)
+
+
+def parse_sqs_event(event: object) -> SqsEvent:
+    """The upload's trigger: a batch of SQS messages; anything else raises InvalidEvent.
+
+    Only the envelope is checked here: a message whose body is not a batch is the
+    upload's to deal with, one message at a time.
+    """
+    other = _other_kind(event, expected=SQS)
+    if other is not None:
+        _refuse(SQS, f"got {other}", event)
+    try:
+        return SqsEvent.model_validate(event)
+    except ValidationError as exc:
+        _refuse(SQS, _problems(exc), event)
+
+
+def describe(event: object) -> str:
+    """What an event looks like, in a few words, without its content."""
+    if event is None:
+        return "nothing (null)"
+    if isinstance(event, list):
+        return f"a list of {len(event)} item(s)"
+    if not isinstance(event, dict):
+        return _SCALARS.get(type(event), f"a {type(event).__name__}")
+    if not event:
+        return "an empty object"
+    records = event.get("Records")
+    if records is not None and not isinstance(records, list):
+        return "an event whose Records is not a list"
+    if isinstance(records, list):
+        sources = _sources(records)
+        if not records:
+            return "an event with no records"
+        return f"records from {', '.join(sorted(sources))}" if sources else "records of no source"
+    if "httpMethod" in event or "routeKey" in event or "requestContext" in event:
+        return "an API Gateway or function URL request"
+    if "detail-type" in event or "source" in event:
+        kind = clean_text(event.get("detail-type"), 60) or "an event"
+        source = clean_text(event.get("source"), 60) or "no source"
+        return f"'{kind}' from {source}"
+    return "an object with keys " + ", ".join(_keys(event))
+
+
+def _sources(records: list[Any]) -> set[str]:
+    found = (
+        record.get("eventSource") or record.get("EventSource")
+        for record in records
+        if isinstance(record, dict)
+    )
+    return {clean_text(source, 40) or "?" for source in found if source is not None}
+
+
+def _other_kind(event: object, *, expected: str) -> str | None:
+    """What the event is when it is plainly another kind than expected, else None (then
+    the model says which fields are missing or wrong)."""
+    if not isinstance(event, dict) or not event:
+        return describe(event)
+    foreign = {"Records", "httpMethod", "routeKey", "requestContext"}
+    if expected == SCHEDULED:
+        if foreign & set(event):
+            return describe(event)
+        kind, source = event.get("detail-type"), event.get("source")
+        if (kind is not None and kind != "Scheduled Event") or (
+            source is not None and source != "aws.events"
+        ):
+            return describe(event)
+        return None
+    records = event.get("Records")
+    if not isinstance(records, list) or not records or _sources(records) - {"aws:sqs"}:
+        return describe(event)
+    return None
+
+
+def _problems(exc: ValidationError) -> str:
+    missing: set[str] = set()
+    invalid: set[str] = set()
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or "event"
+        (missing if error["type"] == "missing" else invalid).add(location)
+    parts = []
+    if missing:
+        parts.append("missing: " + ", ".join(sorted(missing)[:10]))
+    if invalid:
+        parts.append("invalid: " + ", ".join(sorted(invalid)[:10]))
+    return "; ".join(parts)
+
+
+def _keys(event: dict[Any, Any]) -> list[str]:
+    return [clean_text(str(key), 40) or "?" for key in list(event)[:_MAX_KEYS]]
+
+
+def _refuse(expected: str, problem: str, event: object) -> NoReturn:
+    message = f"expected {expected}; {problem}"
+    get_logger().error(
+        "event refused",
+        extra={
+            "expected": expected,
+            "problem": problem,
+            "event_keys": _keys(event) if isinstance(event, dict) else [],
+        },
+    )
+    raise InvalidEvent(message)

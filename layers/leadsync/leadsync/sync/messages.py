@@ -1,0 +1,168 @@
+"""The queue message between fetch and upload: the writes one destination call can carry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    StringConstraints,
+    model_validator,
+)
+
+from leadsync.mapping.fieldmap import FieldName
+from leadsync.mapping.sanitize import normalize_email
+from leadsync.models import IdList
+
+
+def _email(value: object) -> str:
+    email = normalize_email(value)
+    if email is None:
+        raise ValueError("not a valid e-mail address")
+    return email
+
+
+FieldValue = Annotated[str, StringConstraints(max_length=65_535)] | int | float | bool
+
+
+class SyncRecord(BaseModel):
+    """One lead write, decided by the fetch: create a new lead, or update one by its id.
+
+    A create carries every mapped value, so that if the lead appears meanwhile (another run,
+    another integration) the upload can decide the update under the same policies."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: Literal["create", "update"]
+    email: Annotated[str, BeforeValidator(_email)]
+    lead_id: PositiveInt | None = None
+    fields: dict[FieldName, FieldValue] = Field(min_length=1)
+    last_chat_at: AwareDatetime | None = None
+    chat_ids: IdList = Field(default_factory=list)
+    # a create whose lead id list operations of the same run wait for: the upload keeps it
+    announce: bool = False
+    # an update whose e-mail found this one lead and nothing else, and that keeps the
+    # e-mail: it may be written by e-mail, in the same createOrUpdate call as the creates
+    by_email: bool = False
+
+    @model_validator(mode="after")
+    def _shape(self) -> Self:
+        if self.action == "update" and self.lead_id is None:
+            raise ValueError("an update needs the lead id")
+        if self.action == "create" and self.lead_id is not None:
+            raise ValueError("a create has no lead id")
+        if self.by_email and not keeps_email(self):
+            raise ValueError("a write by e-mail cannot change the e-mail")
+        return self
+
+
+def keeps_email(record: SyncRecord) -> bool:
+    """The record's fields leave the lead's e-mail as it is (or set it in another case)."""
+    return normalize_email(record.fields.get("email", record.email)) == record.email
+
+
+MAX_IDS_PER_CALL = 300
+
+Email = Annotated[str, BeforeValidator(_email)]
+
+
+class ListOperation(BaseModel):
+    """One list-membership call: one static list, one direction, at most 300 leads.
+
+    `pending_emails` are leads this run creates: their ids are known once the upload has
+    created them (SyncRecord.announce), and the operation waits for them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    list_id: PositiveInt
+    action: Literal["add", "remove"]
+    lead_ids: list[PositiveInt] = Field(default_factory=list)
+    pending_emails: list[Email] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _size(self) -> Self:
+        total = len(self.lead_ids) + len(self.pending_emails)
+        if not 1 <= total <= MAX_IDS_PER_CALL:
+            raise ValueError(f"a list operation holds 1 to {MAX_IDS_PER_CALL} leads")
+        if self.action == "remove" and self.pending_emails:
+            raise ValueError("a lead still to be created is in no list to be removed from")
+        return self
+
+
+class DeleteOperation(BaseModel):
+    """One delete call for erasure requests; `references` name the requests without their
+    e-mail (fingerprints), for the logs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lead_ids: list[PositiveInt] = Field(min_length=1, max_length=MAX_IDS_PER_CALL)
+    references: list[Annotated[str, StringConstraints(max_length=128)]] = Field(
+        default_factory=list, max_length=MAX_IDS_PER_CALL
+    )
+
+
+class FailureNote(BaseModel):
+    """One failed attempt at a message, kept in the message itself: a dead letter carries
+    its own history (what was asked, what the destination answered, when, which attempt)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: AwareDatetime
+    attempt: PositiveInt
+    code: str = Field(min_length=1, max_length=100)  # "HTTP 503", "604", "local:timeout"...
+    message: str = Field(default="", max_length=1000)
+    request: str = Field(default="", max_length=200)  # "createOnly 120 records"
+    dependency: str = Field(default="marketo", max_length=40)
+
+
+MAX_FAILURE_NOTES = 10
+
+
+def keep_notes(notes: list[FailureNote]) -> list[FailureNote]:
+    """The first failure and the latest ones, at most MAX_FAILURE_NOTES."""
+    if len(notes) <= MAX_FAILURE_NOTES:
+        return notes
+    return [notes[0], *notes[-(MAX_FAILURE_NOTES - 1) :]]
+
+
+class SyncBatch(BaseModel):
+    """One SQS message: at most one destination call's worth of records."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    correlation_id: str = Field(min_length=1, max_length=128)
+    created_at: AwareDatetime
+    # exactly one of: lead writes, one list operation, one delete operation
+    records: list[SyncRecord] = Field(default_factory=list)
+    list_operation: ListOperation | None = None
+    delete: DeleteOperation | None = None
+    # set when the work waits for the destination's budget (the daily quota resets later)
+    not_before: AwareDatetime | None = None
+    # decide every record against a fresh lookup before writing (a webhook's visitor, which
+    # nothing has looked up yet)
+    lookup_first: bool = False
+    deferrals: NonNegativeInt = 0
+    # deliveries that failed for a retryable cause; at the limit the batch is dead-lettered
+    attempts: NonNegativeInt = 0
+    failures: list[FailureNote] = Field(default_factory=list, max_length=MAX_FAILURE_NOTES)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        kinds = bool(self.records) + (self.list_operation is not None) + (self.delete is not None)
+        if kinds != 1:
+            raise ValueError("a batch holds records, one list operation or one delete")
+        return self
+
+    @property
+    def first_failure_at(self) -> AwareDatetime | None:
+        return self.failures[0].at if self.failures else None
+
+    @property
+    def last_failure_at(self) -> AwareDatetime | None:
+        return self.failures[-1].at if self.failures else None

@@ -1,0 +1,77 @@
+"""What the upload alone needs from the outside world: create claims, the write ledger, the
+lead directory, and the queues it defers to and dead-letters into."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from leadsync.sync.messages import SyncBatch
+
+
+class Written(Protocol):
+    """What was last written to one lead, and when."""
+
+    @property
+    def at(self) -> datetime: ...
+
+    def holds(self, name: str, value: Any) -> bool: ...
+
+
+class WriteLedger(Protocol):
+    def written(self, emails: Iterable[str]) -> Mapping[str, Written]: ...
+
+    def record(self, writes: Mapping[str, Mapping[str, Any]]) -> int: ...
+
+
+class LeadDirectory(Protocol):
+    """Lead ids of the leads a run creates, for the list operations that wait for them, and
+    the static lists leadsync put leads in."""
+
+    def announce(self, ids: Mapping[str, int]) -> int: ...
+
+    def announce_failed(self, emails: Iterable[str]) -> int: ...
+
+    def ids_of(self, emails: Iterable[str]) -> dict[str, int | None]:
+        """E-mail → lead id, or None when its create failed; unknown e-mails are absent."""
+        ...
+
+    def add_members(self, list_id: int, ids: Iterable[int]) -> int: ...
+
+    def remove_members(self, list_id: int, ids: Iterable[int]) -> int: ...
+
+
+class ListMemberships(Protocol):
+    def memberships(self, ids: Iterable[int], list_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+        """Lead id → the lists among `list_ids` leadsync put it in."""
+        ...
+
+
+class CreateClaimer(Protocol):
+    """Only one writer at a time may create the lead of an e-mail (Marketo duplicates
+    overlapping creates)."""
+
+    def claim(self, emails: Sequence[str], holder: str, lease: timedelta) -> ClaimOutcome: ...
+
+    def release(self, emails: Sequence[str], holder: str) -> None: ...
+
+
+class ClaimOutcome(Protocol):
+    @property
+    def claimed(self) -> tuple[str, ...]: ...
+
+    @property
+    def held(self) -> tuple[str, ...]: ...
+
+
+class Deferrer(Protocol):
+    def defer(self, batch: SyncBatch, delay_seconds: int) -> None: ...
+
+
+class DeadLetterSink(Protocol):
+    """Where a batch goes, with its history, when no further delivery can help."""
+
+    def send_batch(self, batch: SyncBatch) -> str: ...
+
+    def send(self, body: str, attributes: Mapping[str, str]) -> str: ...
