@@ -29,6 +29,7 @@ from leadsync.adapters.bulk import (
     S3StagedFiles,
     SqsBulkSender,
 )
+from leadsync.adapters.ledger import DynamoDBWriteLedger
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
@@ -73,6 +74,7 @@ class Wired:
             errors=self.errors,
             stats=self.stats,
             lookup=self.client,
+            written=DynamoDBWriteLedger(env.state_table),
         )
         self.settings: BulkSettings = bulk_settings(env)
         self.limits = BatchLimits.for_queue(

@@ -494,3 +494,76 @@ def test_a_file_that_goes_again_is_decided_again_and_never_puts_older_values_bac
     assert "v1@example.com" not in resubmitted  # already there: nothing to write
     assert "2026-01-16" not in resubmitted
     assert "v0@example.com" not in resubmitted  # the newer chat stays in Marketo
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    at: datetime
+
+
+@dataclass
+class Ledger:
+    """What leadsync's own lanes wrote lately (the write ledger)."""
+
+    entries: dict[str, LedgerEntry] = field(default_factory=dict)
+
+    def written(self, emails: Iterable[str]) -> dict[str, LedgerEntry]:
+        return {e: self.entries[e] for e in emails if e in self.entries}
+
+
+def test_a_file_on_time_decides_again_only_the_leads_the_priority_lane_wrote_since() -> None:
+    stamp = "2026-03-01T11:00:00Z"
+    staged = [
+        SyncRecord(
+            action="create",
+            email=f"v{i}@example.com",
+            fields={"email": f"v{i}@example.com", "firstName": f"N{i}", "livechatLastChat": stamp},
+            chat_ids=[f"C{i}"],
+        )
+        for i in range(4)
+    ]
+    leads = Leads()
+    ledger = Ledger()
+    rig = Rig()
+    rig.stage(staged)
+    # after the fetch began, the priority lane created v0 with a newer chat, v1 with an
+    # older one and another first name; v3 was written before the fetch began
+    leads.leads["v0@example.com"] = {
+        "email": "v0@example.com",
+        "firstName": "N0",
+        "livechatLastChat": "2026-03-01T11:58:00Z",
+    }
+    leads.leads["v1@example.com"] = {
+        "email": "v1@example.com",
+        "firstName": "Old",
+        "livechatLastChat": "2026-03-01T10:00:00Z",
+    }
+    ledger.entries["v0@example.com"] = LedgerEntry(T0 + timedelta(minutes=1))
+    ledger.entries["v1@example.com"] = LedgerEntry(T0 + timedelta(minutes=1))
+    ledger.entries["v3@example.com"] = LedgerEntry(T0 - timedelta(hours=1))
+    ports = replace(rig.ports, lookup=leads, written=ledger)
+    result = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
+    assert result.outcome == "submitted"
+    assert leads.looked_up == [["v0@example.com", "v1@example.com"]]  # only those
+    sent = rig.marketo.submitted[-1].decode()
+    assert "v0@example.com" not in sent  # the newer chat stays
+    assert "v1@example.com,N1" in sent  # updated with the file's newer values
+    assert "v2@example.com" in sent
+    assert "v3@example.com" in sent
+
+
+def test_a_file_on_time_with_no_lead_written_since_costs_no_lookup() -> None:
+    staged = [
+        SyncRecord(
+            action="create",
+            email="v@example.com",
+            fields={"email": "v@example.com"},
+            chat_ids=["C"],
+        )
+    ]
+    leads, rig = Leads(), Rig()
+    rig.stage(staged)
+    ports = replace(rig.ports, lookup=leads, written=Ledger())
+    result = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
+    assert result.outcome == "submitted"
+    assert leads.looked_up == []

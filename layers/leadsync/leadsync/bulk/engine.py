@@ -26,8 +26,15 @@ from pydantic import BaseModel, ConfigDict
 from leadsync.bulk.csvfile import render, row_values
 from leadsync.bulk.jobs import AT_MARKETO, BulkJob, BulkMessage, JobStatus, StagedFile
 from leadsync.bulk.matching import Match, ResultRow, match_rows, parse_result_file
-from leadsync.bulk.ports import BulkApi, BulkSender, ImportSlots, JobStore, StagedFiles
-from leadsync.bulk.recheck import late, redecide
+from leadsync.bulk.ports import (
+    BulkApi,
+    BulkSender,
+    ImportSlots,
+    JobStore,
+    RecentWrites,
+    StagedFiles,
+)
+from leadsync.bulk.recheck import late, redecide, redecide_some, written_since
 from leadsync.bulk.schedule import BulkSettings, busy_delay, poll_delay
 from leadsync.errors import DependencyError, PermanentError
 from leadsync.limiter.api import BudgetExhausted
@@ -59,8 +66,10 @@ class BulkPorts:
     rest: BatchSink  # SyncQueue: where a job given up on sends its records
     errors: ErrorSink
     stats: StatsSink | None = None
-    # the leads as they are now, for a file submitted late (see bulk/recheck.py)
+    # the leads as they are now, and what leadsync's own lanes wrote to them lately: a file
+    # is decided again before it goes when its leads may have moved on (bulk/recheck.py)
     lookup: LeadLookup | None = None
+    written: RecentWrites | None = None
 
 
 class StepResult(BaseModel):
@@ -155,9 +164,9 @@ def _submit(step: _Step, job: BulkJob) -> StepResult:
     if not ports.jobs.replace(job, submitting):
         return step.result("taken_by_another_copy", job)
     staged = ports.files.get(job.staged_key)
-    if ports.lookup is not None and late(job, now):
+    if ports.lookup is not None:
         try:
-            records = redecide(staged.records, ports.lookup, default_field_map())
+            records = _decided_now(staged.records, job, now, ports.lookup, ports.written)
         except (BudgetExhausted, DependencyError, MarketoError) as exc:
             delay = _retry_after(exc, settings)
             return _back_to_staged(step, submitting, "recheck_failed", delay)
@@ -212,6 +221,26 @@ def _submit(step: _Step, job: BulkJob) -> StepResult:
     _count(step, {"bulk_submits": 1})
     sent = step.send(queued, "poll", poll_delay(0, step.settings))
     return step.result("submitted", queued, **sent)
+
+
+def _decided_now(
+    records: list[SyncRecord],
+    job: BulkJob,
+    now: datetime,
+    lookup: LeadLookup,
+    written: RecentWrites | None,
+) -> list[SyncRecord]:
+    """The file's records as they would be decided now (bulk/recheck.py)."""
+    if late(job, now):
+        return redecide(records, lookup, default_field_map())
+    moved = written_since(records, written, job.created_at) if written is not None else set()
+    if not moved:
+        return records
+    get_logger().info(
+        "leads written since the file was staged; deciding them again",
+        extra={"job_id": job.job_id, "correlation_id": job.correlation_id, "leads": len(moved)},
+    )
+    return redecide_some(records, moved, lookup, default_field_map())
 
 
 def _nothing_left(step: _Step, job: BulkJob) -> StepResult:

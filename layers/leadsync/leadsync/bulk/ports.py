@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Protocol
 
 from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile
@@ -61,3 +62,15 @@ class BulkApi(Protocol):
 
 class BulkSender(Protocol):
     def send_bulk(self, messages: Iterable[BulkMessage], delay_seconds: int = ...) -> int: ...
+
+
+class WrittenAt(Protocol):
+    @property
+    def at(self) -> datetime: ...
+
+
+class RecentWrites(Protocol):
+    """What leadsync's own lanes (the upload, the priority lane) last wrote to each lead:
+    the write ledger."""
+
+    def written(self, emails: Iterable[str]) -> Mapping[str, WrittenAt]: ...

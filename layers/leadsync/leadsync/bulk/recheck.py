@@ -1,12 +1,20 @@
-"""A bulk file submitted late is decided again first.
+"""A bulk file is decided again before it goes when its leads may have moved on.
 
-An import writes what the fetch decided when it staged the file. When the file reaches
-Marketo much later (it was refused while Marketo's import queue was full, or its first
-import failed and it goes again), the REST path or a webhook may have written newer values
-to the same leads meanwhile: the import would put the older ones back. So a late file is
-decided again against the leads as they are now, under the same field policies, as the
-upload does for a message delivered again: what is already there is left out, and a value
-a policy now keeps (an older last-chat time, a smaller count) is not written.
+An import is an insert-or-update by e-mail: Marketo's bulk API has no create-only mode and
+no field policies, so it writes what the fetch decided when it staged the file. Two things
+can make that stale:
+
+- the file goes late (Marketo's import queue was full, or its first import failed): the
+  REST path or a webhook may have written any of its leads meanwhile. The whole file is
+  decided again.
+- it goes on time, but leadsync's own lanes wrote some of its leads after the fetch began
+  (the priority lane served a visitor's webhook): the write ledger says which, and only
+  those are looked up and decided again. This costs no Marketo call when nothing moved.
+
+Decided again means as the upload does for a message delivered again, under the same field
+policies: a lead now found is updated, not created; what is already there is left out; a
+value a policy keeps (an older last-chat time, a smaller count, a lead source another
+system set) is not written.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from leadsync.bulk.jobs import BulkJob
+from leadsync.bulk.ports import RecentWrites
 from leadsync.mapping.fieldmap import FieldMap
 from leadsync.ports import LeadLookup
 from leadsync.sync.fetch.decide import Action, decide
@@ -43,5 +52,20 @@ def redecide(records: Sequence[SyncRecord], lookup: LeadLookup, fmap: FieldMap) 
         if decision.action is Action.UNCHANGED:
             continue
         # the import writes by e-mail (its own cell); the rest is what is decided now
-        out.append(record.model_copy(update={"action": "update", "fields": decision.fields}))
+        update = {"action": "update", "lead_id": lead.id, "fields": decision.fields}
+        out.append(SyncRecord.model_validate({**record.model_dump(), **update}))
     return out
+
+
+def written_since(records: Sequence[SyncRecord], ledger: RecentWrites, since: datetime) -> set[str]:
+    """The e-mails of `records` leadsync wrote to after `since` (the fetch's start)."""
+    written = ledger.written([record.email for record in records])
+    return {email for email, entry in written.items() if entry.at > since}
+
+
+def redecide_some(
+    records: Sequence[SyncRecord], emails: set[str], lookup: LeadLookup, fmap: FieldMap
+) -> list[SyncRecord]:
+    """`records` with those of `emails` decided again, in their order."""
+    again = {r.email: r for r in redecide([r for r in records if r.email in emails], lookup, fmap)}
+    return [again.get(r.email) or r for r in records if r.email not in emails or r.email in again]
