@@ -263,7 +263,7 @@ def _compare(
 
 def check_day_totals(observed: Observed, report: ChaosReport, zone: ZoneInfo) -> None:
     """Each day's digest counts what that day did: its column for the day (sent after the
-    day ended) never shows more Marketo calls than Marketo counted from leadsync that day,
+    day ended) never shows more Marketo calls than Marketo received from leadsync that day,
     nor more leads created than Marketo created that day, and shows work on a day that had
     some. Calls of an invocation killed mid-run are made but never added to the totals;
     how many is reported per day."""
@@ -276,12 +276,16 @@ def check_day_totals(observed: Observed, report: ChaosReport, zone: ZoneInfo) ->
         day = at.astimezone(zone).date().isoformat()
         created[day] = created.get(day, 0) + 1
     for digest in observed.days:
-        counted = report.calls_by_day.get(digest.day, 0)
-        figures: dict[str, Any] = {"day": digest.day, "calls_counted_by_marketo": counted}
+        received = report.calls_received_by_day.get(digest.day, 0)
+        figures: dict[str, Any] = {
+            "day": digest.day,
+            "calls_counted_by_marketo": report.calls_by_day.get(digest.day, 0),
+            "calls_received_by_marketo": received,
+        }
         report.day_totals.append(figures)
         view = digest.view
         if view is None or digest.day not in view.complete_days:
-            if counted:
+            if received:
                 report.digest_problems.append(f"{digest.day}: no digest shows the whole day")
             continue
         shown = view.totals.get(digest.day, {})
@@ -289,16 +293,17 @@ def check_day_totals(observed: Observed, report: ChaosReport, zone: ZoneInfo) ->
         made = shown.get("Leads created", 0)
         figures.update(
             calls_shown=calls,
-            calls_unrecorded=counted - calls,
+            calls_unrecorded=received - calls,
             created_shown=made,
             created_at_marketo=created.get(digest.day, 0),
             updated_shown=shown.get("Leads updated", 0),
+            imported_shown=shown.get("Leads imported", 0),
         )
-        if calls > counted:
+        if calls > received:
             report.digest_problems.append(
-                f"{digest.day}: the digest shows {calls} Marketo calls, Marketo counted {counted}"
+                f"{digest.day}: the digest shows {calls} Marketo calls, Marketo received {received}"
             )
-        if counted and not calls:
+        if received and not calls:
             report.digest_problems.append(f"{digest.day}: the digest shows no Marketo calls")
         if made > created.get(digest.day, 0):
             report.digest_problems.append(

@@ -167,7 +167,7 @@ _DEAD_TOTAL = re.compile(r"(\d[\d,]*) dead letter|Dead-letter queue:\s*(\d[\d,]*
 
 
 _DAY = re.compile(r"(\d{4}-\d{2}-\d{2})( \(so far\))?")
-_TOTAL_ROWS = ("Chats read", "Leads created", "Leads updated", "Marketo calls")
+_TOTAL_ROWS = ("Chats read", "Leads created", "Leads updated", "Leads imported", "Marketo calls")
 
 
 def read_totals(text: str) -> tuple[dict[str, dict[str, int]], frozenset[str]]:

@@ -58,6 +58,9 @@ class ChaosReport:
     chat_count_behind: int = 0
     # per Marketo day: leadsync's counted calls against its cap, and the day's digest
     calls_by_day: dict[str, int] = field(default_factory=dict)
+    # every call Marketo received from leadsync per day, counted against the quota or not
+    # (a 5xx, a rate limit): what leadsync itself counts
+    calls_received_by_day: dict[str, int] = field(default_factory=dict)
     daily_cap: int = 0
     days_over_cap: list[str] = field(default_factory=list)
     digests: list[dict[str, Any]] = field(default_factory=list)

@@ -142,11 +142,14 @@ def _faults(world: LocalWorld, report: ChaosReport) -> None:
 def _quota(requests: list[dict[str, Any]], settings: ChaosSettings, report: ChaosReport) -> None:
     """leadsync's counted calls per Marketo day, against its cap."""
     by_day: Counter[str] = Counter()
+    received: Counter[str] = Counter()
     for request in requests:
-        if request.get("user") == NEIGHBOUR or not request.get("counted"):
+        if request.get("user") == NEIGHBOUR or request.get("action") == "identity":
             continue
         day = datetime.fromtimestamp(float(request["epoch"]), MARKETO_ZONE).date().isoformat()
-        by_day[day] += 1
-    report.calls_by_day = dict(sorted(by_day.items()))
+        received[day] += 1
+        by_day[day] += bool(request.get("counted"))
+    report.calls_by_day = dict(sorted((day, n) for day, n in by_day.items() if n))
+    report.calls_received_by_day = dict(sorted(received.items()))
     report.days = len(by_day)
     report.days_over_cap = [day for day, n in by_day.items() if n > settings.daily_cap]

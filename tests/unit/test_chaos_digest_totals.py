@@ -29,6 +29,7 @@ def test_the_totals_table_is_read_per_day_and_tells_the_day_still_running() -> N
         "Chats read": 4_100,
         "Leads created": 2_345,
         "Leads updated": 0,
+        "Leads imported": 0,
         "Marketo calls": 80,
     }
     assert shown["2026-12-06"]["Marketo calls"] == 3

@@ -15,7 +15,6 @@ it costs is a call and a slot, and the first batch id is forgotten.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -395,13 +394,13 @@ def _finish(step: _Step, stored: BulkJob, job: BulkJob, answer: ImportJob) -> St
         return step.result("taken_by_another_copy", stored)
     ports.files.delete(job.staged_key)
     ports.slots.release(job.job_id)
-    actions = Counter(record.action for record in accepted)
     _count(
         step,
         {
             "bulk_jobs_done": 1,
-            "leads_created": actions.get("create", 0),
-            "leads_updated": actions.get("update", 0),
+            # Marketo's answer does not say which rows created a lead and which updated one
+            # (a lead may have appeared since the file was decided): imported, not created
+            "leads_imported": len(accepted),
             "records_failed": len(staged.records) - len(accepted),
             "bulk_rows_warned": len(warned),
         },
@@ -543,7 +542,9 @@ def _reroute(step: _Step, stored: BulkJob, job: BulkJob) -> StepResult:
     ports = step.ports
     staged = ports.files.get(job.staged_key)
     plan = plan_batches(_records(staged), step.limits, created_at=step.now)
-    ports.rest.send_batches(plan.batches)
+    # decided when the file was staged, long ago: the upload decides each record again
+    # against a fresh lookup, so no older value goes over a newer one
+    ports.rest.send_batches([b.model_copy(update={"lookup_first": True}) for b in plan.batches])
     ports.errors.record_errors(
         from_record(
             record,

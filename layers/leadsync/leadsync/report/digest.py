@@ -47,6 +47,7 @@ TOTALS = (
     ("Chats read", "chats_read"),
     ("Leads created", "leads_created"),
     ("Leads updated", "leads_updated"),
+    ("Leads imported", "leads_imported"),  # bulk: created or updated, Marketo does not say
     ("Chats rejected", "chats_rejected"),
     ("Records failed", "records_failed"),
     ("Marketo calls", "marketo_calls"),
