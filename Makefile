@@ -1,6 +1,7 @@
 # leadsync: `make demo` runs the job on the local world, `make test` runs every check.
 # Both create the virtual environments they need: .venv (application and tests),
-# .venv-sam (the SAM CLI, which pins its own boto3 and pydantic) and .venv-checkov (checkov).
+# .venv-sam (the SAM CLI, which pins its own boto3 and pydantic), .venv-checkov (checkov) and
+# .venv-docs (mkdocs-material, which builds the docs/ site).
 
 # The functions run on AWS Lambda's python3.13 runtime (python3.11 functions can no longer be
 # created or updated since 2026); every venv and `sam build` use the same interpreter:
@@ -14,13 +15,14 @@ PYTHON_DIR := $(dir $(PYTHON))
 VENV := .venv
 SAMVENV := .venv-sam
 CHECKOVVENV := .venv-checkov
+DOCSVENV := .venv-docs
 PY := $(VENV)/bin/python
 # `sam build` looks for the runtime's interpreter (python3.13) on the PATH
 SAM := PATH="$(PYTHON_DIR):$$PATH" SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 PIP_FLAGS := --quiet --disable-pip-version-check
 CODE := layers/leadsync functions local tests benchmarks
 
-.PHONY: demo demo-stop chaos replay test lint typecheck cfn-lint checkov validate build pytest browser bench-simulator bench-limiter bench-coldstart bench-sync bench-calls bench-bulk bench-realtime clean
+.PHONY: demo demo-stop chaos replay test lint typecheck cfn-lint checkov validate build docs pytest browser bench-simulator bench-limiter bench-coldstart bench-sync bench-calls bench-bulk bench-realtime clean
 
 $(VENV)/.installed-py313: requirements-dev.txt layers/leadsync/requirements.txt
 	rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
@@ -38,6 +40,12 @@ $(CHECKOVVENV)/.installed-py313: requirements-checkov.txt
 	rm -rf $(CHECKOVVENV) && $(PYTHON) -m venv $(CHECKOVVENV)
 	$(CHECKOVVENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
 	$(CHECKOVVENV)/bin/pip install $(PIP_FLAGS) -r requirements-checkov.txt
+	touch $@
+
+$(DOCSVENV)/.installed-py313: requirements-docs.txt
+	rm -rf $(DOCSVENV) && $(PYTHON) -m venv $(DOCSVENV)
+	$(DOCSVENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
+	$(DOCSVENV)/bin/pip install $(PIP_FLAGS) -r requirements-docs.txt
 	touch $@
 
 # Debian's chromium renders the digest e-mail to a picture and tesseract reads it back
@@ -65,7 +73,7 @@ chaos: $(VENV)/.installed-py313
 replay: $(VENV)/.installed-py313
 	PYTHONPATH=layers/leadsync $(PY) -m $(if $(STACK),leadsync.ops.cli replay --stack $(STACK),local.replay) $(if $(DRY_RUN),--dry-run) $(ARGS)
 
-test: lint typecheck cfn-lint checkov validate build pytest
+test: lint typecheck cfn-lint checkov validate build docs pytest
 
 lint: $(VENV)/.installed-py313
 	$(VENV)/bin/ruff check $(CODE)
@@ -86,6 +94,11 @@ validate: $(SAMVENV)/.installed-py313
 
 build: $(SAMVENV)/.installed-py313
 	$(SAM) build
+
+# The docs/ site (mkdocs.yml); --strict turns every warning (a broken link, a page missing
+# from the nav) into a failure. The site is written under .local/, which git ignores.
+docs: $(DOCSVENV)/.installed-py313
+	NO_MKDOCS_2_WARNING=1 $(DOCSVENV)/bin/mkdocs build --strict --site-dir .local/site
 
 pytest: $(VENV)/.installed-py313 browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -117,4 +130,4 @@ bench-realtime: $(VENV)/.installed-py313
 	$(PY) benchmarks/realtime_bench.py $(ARGS)
 
 clean:
-	rm -rf .aws-sam .local .mypy_cache .pytest_cache .ruff_cache
+	rm -rf .aws-sam .local .mypy_cache .pytest_cache .ruff_cache .venv-docs
