@@ -79,3 +79,27 @@ def test_a_webhook_visitor_is_looked_up_first_and_then_written_once() -> None:
     again = process(batch.model_dump_json(), holder="w-2", ports=world.ports, now=lambda: NOW)
     assert (again.updated, again.unchanged) == (0, 1)
     assert world.marketo.calls == ["lookup", "update_only", "lookup"]
+
+
+def test_a_record_whose_lead_got_other_values_since_is_decided_again_and_keeps_the_newer() -> None:
+    world, ledger = _world_with_ledger()
+    lead = world.marketo.add(
+        email="v1@example.com", firstName="Ann", livechatLastChat="2026-01-15T12:50:00Z"
+    )
+    # decided long ago (a message that waited for the budget) with an older chat; since
+    # then the priority lane wrote the newer one
+    stale = SyncRecord(
+        action="update",
+        email="v1@example.com",
+        lead_id=lead,
+        fields={"firstName": "Ann", "livechatLastChat": "2026-01-14T09:00:00Z"},
+        by_email=True,
+    )
+    ledger.entries["v1@example.com"] = (
+        NOW + timedelta(seconds=5),
+        {"firstName": "Ann", "livechatLastChat": "2026-01-15T12:50:00Z"},
+    )
+    result = world.upload(_batch(stale))
+    assert (result.updated, result.unchanged) == (0, 1)
+    assert world.marketo.leads[lead]["livechatLastChat"] == "2026-01-15T12:50:00Z"
+    assert world.marketo.calls == ["lookup"]  # looked up, not written

@@ -45,6 +45,10 @@ class LedgerEntry:
     def holds(self, name: str, value: Any) -> bool:
         return self.values.get(name) == value_digest(value)
 
+    def differs(self, name: str, value: Any) -> bool:
+        """A value of this field was written, and it was another one."""
+        return name in self.values and not self.holds(name, value)
+
 
 class DynamoDBWriteLedger(BatchedItems):
     RETENTION = LEDGER_RETENTION

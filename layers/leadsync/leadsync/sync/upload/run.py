@@ -403,10 +403,10 @@ def process(
     return result
 
 
-def _recheck(run: _Run) -> None:
-    """Decide every record again against the leads as they are now, before any write, so a
-    delivery that repeats work already done writes nothing twice."""
-    indexes = list(run.open)
+def _recheck(run: _Run, only: Sequence[int] | None = None) -> None:
+    """Decide every record (or those of `only`) again against the leads as they are now,
+    before any write, so a delivery that repeats work already done writes nothing twice."""
+    indexes = list(run.open) if only is None else [i for i in only if i in run.open]
     if not indexes:
         return
     emails = [run.open[i].email for i in indexes]
@@ -435,10 +435,16 @@ def _leave_out_written(run: _Run, ledger: WriteLedger, decided_at: datetime) -> 
     if not run.open:
         return
     recent = ledger.written([record.email for record in run.open.values()])
+    moved_on: list[int] = []
     for i in list(run.open):
         record = run.open[i]
         written = recent.get(record.email)
         if written is None or written.at < decided_at:
+            continue
+        if any(written.differs(k, v) for k, v in record.fields.items() if k != "email"):
+            # other values of these fields went to the lead since this record was decided
+            # (a newer chat, or an older one): which is newer, only the lead can say
+            moved_on.append(i)
             continue
         left = {k: v for k, v in record.fields.items() if not written.holds(k, v)}
         if not left:
@@ -448,6 +454,8 @@ def _leave_out_written(run: _Run, ledger: WriteLedger, decided_at: datetime) -> 
             # the lead's key stays in a write by e-mail
             keep = {**left, "email": record.fields["email"]} if "email" in record.fields else left
             run.open[i] = record.model_copy(update={"fields": keep})
+    if moved_on:
+        _recheck(run, moved_on)
 
 
 def _retry_delay(run: _Run) -> int:
