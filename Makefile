@@ -22,7 +22,7 @@ SAM := PATH="$(PYTHON_DIR):$$PATH" SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
 PIP_FLAGS := --quiet --disable-pip-version-check
 CODE := layers/leadsync functions local tests benchmarks
 
-.PHONY: demo demo-stop chaos replay test lint typecheck cfn-lint checkov validate build docs pytest browser bench-simulator bench-limiter bench-coldstart bench-sync bench-calls bench-bulk bench-realtime clean
+.PHONY: demo demo-stop chaos replay test test-fast lint typecheck cfn-lint checkov validate build docs pytest browser bench-simulator bench-limiter bench-coldstart bench-sync bench-calls bench-bulk bench-realtime clean
 
 $(VENV)/.installed-py313: requirements-dev.txt layers/leadsync/requirements.txt
 	rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
@@ -102,6 +102,13 @@ docs: $(DOCSVENV)/.installed-py313
 
 pytest: $(VENV)/.installed-py313 browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The inner loop, under a minute: the product's unit tests, the simulators', the local world's
+# unit-level pieces and the contract tests; no moto server, no stack, no browser. Hypothesis's
+# property tests (marked `hypothesis` by its plugin) are the slow half and run in `make test`.
+test-fast: $(VENV)/.installed-py313
+	$(VENV)/bin/pytest -q -m "not e2e and not integration and not hypothesis" \
+	  tests/unit tests/simulators tests/local tests/contract $(PYTEST_ARGS)
 
 bench-simulator: $(VENV)/.installed-py313
 	$(PY) benchmarks/marketo_sim_throughput.py

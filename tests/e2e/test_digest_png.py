@@ -23,13 +23,7 @@ from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
 from leadsync.models import Rejection, RejectionReason, Visitor
 from leadsync.sync.failures import ErrorEntry, from_record, from_rejection
-from tests.integration.test_digest_job import (
-    ZONE,
-    accepted_mail,
-    dead_letter_batch,
-    invoke,
-    verified_sender,
-)
+from tests.support.digest import ZONE, accepted_mail, dead_letter_batch, invoke, verified_sender
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.records import record_for
 

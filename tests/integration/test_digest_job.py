@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -26,53 +23,12 @@ from leadsync.limiter.item import key
 from leadsync.limiter.readout import LimiterReadout
 from leadsync.models import Rejection, RejectionReason, Visitor
 from leadsync.sync.failures import ErrorEntry, from_record, from_rejection
-from leadsync.sync.messages import FailureNote, SyncBatch
-from local.moto_server import SES_MESSAGES_PATH
-from tests.support.handlers import event, load_handler
+from tests.support.digest import ZONE, accepted_mail, dead_letter_batch, invoke, verified_sender
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.records import record_for
 
 pytestmark = pytest.mark.integration
-ZONE = "America/Chicago"
 LIMITS = LimiterConfig(daily_cap=25_000, daily_quota=50_000, quota_timezone=ZONE)
-
-
-def accepted_mail(moto_url: str, message_id: str) -> dict[str, Any]:
-    """The e-mail the emulated SES accepted under `message_id`, both parts."""
-    with urllib.request.urlopen(f"{moto_url}{SES_MESSAGES_PATH}", timeout=30) as answer:  # noqa: S310
-        messages: list[dict[str, Any]] = json.loads(answer.read())
-    (mail,) = [m for m in messages if m["id"] == message_id]
-    return mail
-
-
-def verified_sender() -> str:
-    sender = f"leadsync-{uuid.uuid4().hex[:8]}@example.com"
-    boto3.client("sesv2").create_email_identity(EmailIdentity=sender)
-    return sender
-
-
-def dead_letter_batch(correlation: str, code: str, message: str, records: int = 2) -> SyncBatch:
-    at = datetime.now(UTC) - timedelta(hours=1)
-    visitors = [
-        Visitor(email=f"{correlation}.{i}@example.com", chat_ids=[f"{correlation}-{i}"])
-        for i in range(records)
-    ]
-    return SyncBatch(
-        correlation_id=correlation,
-        created_at=at - timedelta(hours=1),
-        records=[record_for(visitor) for visitor in visitors],
-        attempts=4,
-        failures=[
-            FailureNote(
-                at=at - timedelta(minutes=40 - 10 * n),
-                attempt=n + 1,
-                code=code,
-                message=message,
-                request=f"createOnly {records} records",
-            )
-            for n in range(4)
-        ],
-    )
 
 
 def seed_failures(state_table: str, dlq: str) -> None:
@@ -127,17 +83,6 @@ def digest_env(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
-
-
-def digest_handler() -> ModuleType:
-    module = load_handler("digest")
-    module.environment.cache_clear()
-    return module
-
-
-def invoke(context: FakeLambdaContext) -> dict[str, Any]:
-    summary: dict[str, Any] = digest_handler().handler(event("digest_schedule.json"), context)
-    return summary
 
 
 def dlq_depth(url: str) -> int:

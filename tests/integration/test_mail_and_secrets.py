@@ -9,7 +9,7 @@ import pytest
 from leadsync.adapters.mail import Mailer
 from leadsync.errors import ConfigurationError, DependencyError
 from leadsync.runtime.secrets import load_credentials
-from tests.unit.test_secrets import SECRET
+from tests.support.credentials import SECRET
 
 pytestmark = pytest.mark.integration
 

@@ -44,7 +44,7 @@ def event(name: str) -> dict[str, object]:
 def start_marketo(**overrides: object) -> MarketoSimulator:
     """The Marketo simulator on loopback, taking the test credentials, no write delay."""
     from local.simulators.marketo import MarketoSimulator, SimulatorConfig
-    from tests.unit.test_secrets import SECRET
+    from tests.support.credentials import SECRET
 
     config = SimulatorConfig(
         client_id=SECRET["marketo_client_id"],
@@ -63,7 +63,7 @@ def put_secret(marketo: MarketoSimulator, **values: str) -> str:
 
     import boto3
 
-    from tests.unit.test_secrets import SECRET
+    from tests.support.credentials import SECRET
 
     name = f"leadsync-{uuid.uuid4().hex[:8]}/credentials"
     secret = {

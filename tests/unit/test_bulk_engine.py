@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,43 +12,16 @@ import pytest
 from leadsync.bulk.choice import stage
 from leadsync.bulk.csvfile import render
 from leadsync.bulk.engine import BulkPorts, StepResult, process
-from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile
+from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.marketo.errors import MarketoBulkBusy, MarketoNoAnswer
 from leadsync.marketo.models import ImportJob, Lead
 from leadsync.sync.failures import ErrorEntry
 from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.messages import SyncBatch, SyncRecord
+from tests.support.bulk_staging import T0, Files, Jobs, Sender
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LIMITS = BatchLimits(max_records=300, max_body_bytes=200_000)
-
-
-@dataclass
-class Jobs:
-    items: dict[str, BulkJob] = field(default_factory=dict)
-    fail_next_replace: bool = False
-
-    def create(self, job: BulkJob) -> bool:
-        if job.job_id in self.items:
-            return False
-        self.items[job.job_id] = job
-        return True
-
-    def get(self, job_id: str) -> BulkJob | None:
-        return self.items.get(job_id)
-
-    def replace(self, old: BulkJob, new: BulkJob) -> bool:
-        stored = self.items.get(old.job_id)
-        if self.fail_next_replace or stored is None or stored.version != old.version:
-            self.fail_next_replace = False
-            return False
-        self.items[old.job_id] = new.model_copy(update={"version": old.version + 1})
-        return True
-
-    def jobs(self, statuses: Iterable[JobStatus] | None = None) -> list[BulkJob]:
-        wanted = set(statuses) if statuses is not None else None
-        return [j for j in self.items.values() if wanted is None or j.status in wanted]
 
 
 @dataclass
@@ -66,20 +39,6 @@ class Slots:
 
     def held(self) -> list[str]:
         return sorted(self.active)
-
-
-@dataclass
-class Files:
-    items: dict[str, StagedFile] = field(default_factory=dict)
-
-    def put(self, key: str, staged: StagedFile) -> None:
-        self.items[key] = staged
-
-    def get(self, key: str) -> StagedFile:
-        return self.items[key]
-
-    def delete(self, key: str) -> None:
-        self.items.pop(key, None)
 
 
 @dataclass
@@ -129,24 +88,6 @@ class Marketo:
     def import_warnings(self, batch_id: int) -> bytes:
         self.calls.append("warnings")
         return self.warnings
-
-
-@dataclass
-class Sender:
-    """A queue in time: each message is due its delay after it was sent."""
-
-    clock: list[datetime] = field(default_factory=lambda: [T0])
-    sent: list[tuple[BulkMessage, datetime]] = field(default_factory=list)
-
-    def send_bulk(self, messages: Iterable[BulkMessage], delay_seconds: int = 0) -> int:
-        batch = list(messages)
-        due = self.clock[0] + timedelta(seconds=delay_seconds)
-        self.sent.extend((m, due) for m in batch)
-        return len(batch)
-
-    def next(self) -> tuple[BulkMessage, datetime]:
-        first = min(range(len(self.sent)), key=lambda i: self.sent[i][1])
-        return self.sent.pop(first)
 
 
 @dataclass

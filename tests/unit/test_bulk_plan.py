@@ -12,15 +12,15 @@ from leadsync.bulk.choice import BulkRoute
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.ops.plan import describe, make_plan
 from leadsync.sync.fetch.run import WholeSync, run
+from tests.support.bulk_staging import Files, Jobs, Sender
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
-from tests.unit.test_bulk_engine import Files, Jobs, Sender
-from tests.unit.test_whole_sync import NOW, SETTINGS, _chat
+from tests.support.whole_sync import NOW, SETTINGS, chat
 
 VISITORS = 3_000
 
 
 def entries() -> list[object]:
-    return [_chat(f"C{n}", f"visitor{n}@example.com") for n in range(VISITORS)]
+    return [chat(f"C{n}", f"visitor{n}@example.com") for n in range(VISITORS)]
 
 
 def route(**kw: object) -> tuple[BulkRoute, Files, Jobs, Sender]:

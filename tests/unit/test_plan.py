@@ -8,7 +8,7 @@ from leadsync.erasure.deletes import ErasureRequest, ErasureSource
 from leadsync.ops.plan import describe, make_plan
 from leadsync.sync.fetch.run import WholeSync
 from tests.support.fakes import FakeMarketo, FakeSource, FakeState
-from tests.unit.test_whole_sync import NOW, RULES, SETTINGS, Identities, Inbox, Memberships, _chat
+from tests.support.whole_sync import NOW, RULES, SETTINGS, Identities, Inbox, Memberships, chat
 
 
 def test_a_plan_shows_every_kind_of_work_and_its_cost_and_writes_nothing() -> None:
@@ -22,9 +22,9 @@ def test_a_plan_shows_every_kind_of_work_and_its_cost_and_writes_nothing() -> No
         [ErasureRequest(email="gone@example.com", source=ErasureSource.QUEUE, requested_at=NOW)]
     )
     entries = [
-        _chat("C1", "known@example.com", tags=["pricing"]),
-        _chat("C2", "new@example.com", country="Germany"),
-        _chat("C3", "after@example.com", cid="cust-r"),
+        chat("C1", "known@example.com", tags=["pricing"]),
+        chat("C2", "new@example.com", country="Germany"),
+        chat("C3", "after@example.com", cid="cust-r"),
         {"id": "C4", "users": []},  # rejected: no customer
     ]
     plan = make_plan(

@@ -4,15 +4,7 @@ import pytest
 
 from leadsync.errors import ConfigurationError
 from leadsync.runtime.secrets import parse_credentials
-
-SECRET = {
-    "livechat_account_id": "acc-1",
-    "livechat_token": "lc-token-value",
-    "marketo_client_id": "client",
-    "marketo_client_secret": "mk-secret-value",
-    "marketo_rest_url": "https://123-abc-456.mktorest.com",
-    "marketo_identity_url": "https://123-abc-456.mktorest.com/identity",
-}
+from tests.support.credentials import SECRET
 
 
 def test_credentials_default_the_livechat_url_and_hide_secrets() -> None:

@@ -11,7 +11,7 @@ from leadsync.sync.failures import ErrorKind
 from leadsync.sync.messages import SyncBatch, SyncRecord
 from leadsync.sync.upload.run import UploadResult, UploadSettings, process
 from tests.support.records import record_for
-from tests.unit.test_upload_logic import NOW, World, _batch, _visitor
+from tests.support.upload_world import NOW, World, sync_batch, visitor
 
 
 def _update(lead_id: int, n: int, *, by_email: bool = True) -> SyncRecord:
@@ -38,7 +38,7 @@ def _upload(world: World, batch: SyncBatch, window: timedelta) -> UploadResult:
 def test_a_fresh_batch_of_creates_and_updates_costs_one_call() -> None:
     world = World()
     known = world.marketo.add(email="v2@example.com", country="France", city="Paris")
-    batch = _batch(record_for(_visitor(1)), _update(known, 2))
+    batch = sync_batch(record_for(visitor(1)), _update(known, 2))
     result = world.upload(batch)
     assert (result.created, result.updated, result.failed, result.raced) == (1, 1, 0, 0)
     assert world.marketo.calls == ["create_or_update"]
@@ -60,7 +60,7 @@ def test_a_stale_batch_or_a_zero_window_uses_the_two_calls_that_never_race(
 ) -> None:
     world = World()
     known = world.marketo.add(email="v2@example.com")
-    batch = _batch(record_for(_visitor(1)), _update(known, 2)).model_copy(
+    batch = sync_batch(record_for(visitor(1)), _update(known, 2)).model_copy(
         update={"created_at": NOW - age}
     )
     result = _upload(world, batch, window)
@@ -70,9 +70,9 @@ def test_a_stale_batch_or_a_zero_window_uses_the_two_calls_that_never_race(
 
 def test_one_kind_alone_keeps_its_own_call() -> None:
     world = World()
-    world.upload(_batch(record_for(_visitor(1)), record_for(_visitor(2))))
+    world.upload(sync_batch(record_for(visitor(1)), record_for(visitor(2))))
     known = world.marketo.by_email("v1@example.com")[0]
-    world.upload(_batch(_update(known, 1)))
+    world.upload(sync_batch(_update(known, 1)))
     assert world.marketo.calls == ["create_only", "update_only"]
 
 
@@ -83,7 +83,7 @@ def test_an_e_mail_change_goes_by_id_beside_the_combined_call() -> None:
     rename = SyncRecord(
         action="update", email="v3@example.com", lead_id=renamed, fields={"email": "v3@example.com"}
     )
-    result = world.upload(_batch(record_for(_visitor(1)), _update(known, 2), rename))
+    result = world.upload(sync_batch(record_for(visitor(1)), _update(known, 2), rename))
     assert (result.created, result.updated) == (1, 2)
     assert world.marketo.calls == ["create_or_update", "update_only"]
     assert world.marketo.leads[renamed]["email"] == "v3@example.com"
@@ -113,7 +113,7 @@ def test_a_lead_that_appeared_before_the_call_is_updated_once_and_reported_raced
     world = World()
     known = world.marketo.add(email="v2@example.com")
     appeared = world.marketo.add(email="v1@example.com", country="France")
-    result = world.upload(_batch(record_for(_visitor(1)), _update(known, 2)))
+    result = world.upload(sync_batch(record_for(visitor(1)), _update(known, 2)))
     assert (result.created, result.updated, result.raced) == (0, 2, 1)
     assert world.marketo.by_email("v1@example.com") == [appeared]  # no duplicate
     [entry] = world.state.errors
@@ -130,7 +130,7 @@ def test_an_update_whose_lead_was_deleted_meanwhile_is_reported_raced() -> None:
     world = World()
     gone = world.marketo.add(email="v2@example.com")
     del world.marketo.leads[gone]
-    result = world.upload(_batch(record_for(_visitor(1)), _update(gone, 2)))
+    result = world.upload(sync_batch(record_for(visitor(1)), _update(gone, 2)))
     assert (result.created, result.raced) == (2, 1)
     [entry] = world.state.errors
     assert (entry.kind, entry.reason) == (ErrorKind.RACED, "update_recreated_lead")
@@ -142,7 +142,7 @@ def test_an_e_mail_held_by_two_leads_since_the_lookup_is_written_by_id() -> None
     world.marketo.add(email="v2@example.com")  # a second lead appeared meanwhile
     world.marketo.add(email="v1@example.com")
     world.marketo.add(email="v1@example.com")
-    result = world.upload(_batch(record_for(_visitor(1)), _update(known, 2)))
+    result = world.upload(sync_batch(record_for(visitor(1)), _update(known, 2)))
     assert (result.updated, result.failed, result.raced) == (2, 0, 0)
     assert world.marketo.calls == ["create_or_update", "lookup", "update_only"]
     assert world.marketo.leads[known]["livechatChatCount"] == 3
@@ -153,7 +153,7 @@ def test_a_create_another_message_holds_waits_and_the_update_is_written() -> Non
     world = World()
     known = world.marketo.add(email="v2@example.com")
     world.claims.holders["v1@example.com"] = "other-message"
-    result = world.upload(_batch(record_for(_visitor(1)), _update(known, 2)))
+    result = world.upload(sync_batch(record_for(visitor(1)), _update(known, 2)))
     assert (result.created, result.updated, result.deferred) == (0, 1, 1)
     [(later, _)] = world.queue.deferred
     assert [r.email for r in later.records] == ["v1@example.com"]
@@ -163,7 +163,7 @@ def test_a_create_another_message_holds_waits_and_the_update_is_written() -> Non
 def test_a_redelivered_old_batch_looks_again_and_then_writes_in_one_call() -> None:
     world = World()
     known = world.marketo.add(email="v2@example.com")
-    batch = _batch(record_for(_visitor(1)), _update(known, 2)).model_copy(
+    batch = sync_batch(record_for(visitor(1)), _update(known, 2)).model_copy(
         update={"created_at": NOW - timedelta(hours=2), "attempts": 1}
     )
     result = world.upload(batch)
@@ -175,7 +175,7 @@ def test_records_marketo_refuses_in_the_combined_call_go_to_the_error_store() ->
     world = World()
     known = world.marketo.add(email="v2@example.com")
     world.marketo.refuse["v1@example.com"] = "1003"
-    result = world.upload(_batch(record_for(_visitor(1)), _update(known, 2)))
+    result = world.upload(sync_batch(record_for(visitor(1)), _update(known, 2)))
     assert (result.created, result.updated, result.failed) == (0, 1, 1)
     [entry] = world.state.errors
     assert entry.kind is ErrorKind.UNDELIVERABLE

@@ -9,46 +9,12 @@ import pytest
 from leadsync.errors import InvalidMessage
 from leadsync.limiter.api import BudgetExhausted, DailyQuotaExhausted
 from leadsync.marketo.errors import MarketoConcurrencyLimited
-from leadsync.models import Visitor
-from leadsync.sync.messages import SyncBatch, SyncRecord
-from leadsync.sync.upload.run import UploadPorts, UploadResult, parse_batch, process
-from tests.support.fakes import FakeClaims, FakeDeferrer, FakeMarketo, FakeState, FakeStats
+from leadsync.sync.messages import SyncRecord
+from leadsync.sync.upload.run import parse_batch, process
 from tests.support.records import record_for
+from tests.support.upload_world import NOW, World, sync_batch, visitor
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 1, 15, 13, tzinfo=UTC)
-CHAT = datetime(2026, 1, 15, 12, 40, tzinfo=UTC)
-
-
-class World:
-    def __init__(self) -> None:
-        self.marketo = FakeMarketo()
-        self.claims = FakeClaims()
-        self.state = FakeState()
-        self.queue = FakeDeferrer()
-        self.stats = FakeStats()
-        self.ports = UploadPorts(self.marketo, self.claims, self.state, self.queue, self.stats)
-
-    def upload(self, batch: SyncBatch, holder: str = "m-1") -> UploadResult:
-        return process(batch.model_dump_json(), holder=holder, ports=self.ports, now=lambda: NOW)
-
-
-def _visitor(n: int, **values: object) -> Visitor:
-    base: dict[str, object] = {
-        "email": f"v{n}@example.com",
-        "first_name": f"First{n}",
-        "country": "Germany",
-        "city": "Berlin",
-        "last_chat_at": CHAT,
-        "chat_ids": [f"C{n}"],
-    }
-    return Visitor.model_validate({**base, **values})
-
-
-def _batch(*records: SyncRecord, **extra: object) -> SyncBatch:
-    return SyncBatch.model_validate(
-        {"correlation_id": "corr-1", "created_at": NOW, "records": list(records), **extra}
-    )
 
 
 def test_the_sample_event_batch_is_written() -> None:
@@ -64,7 +30,7 @@ def test_the_sample_event_batch_is_written() -> None:
 
 def test_new_visitors_are_created_and_counted() -> None:
     world = World()
-    result = world.upload(_batch(record_for(_visitor(1)), record_for(_visitor(2))))
+    result = world.upload(sync_batch(record_for(visitor(1)), record_for(visitor(2))))
     assert result.created == 2
     assert sorted(lead["email"] for lead in world.marketo.leads.values()) == [
         "v1@example.com",
@@ -77,7 +43,7 @@ def test_new_visitors_are_created_and_counted() -> None:
 def test_a_lead_that_appeared_since_the_fetch_is_updated_under_the_same_policies() -> None:
     world = World()
     lead_id = world.marketo.add(email="v1@example.com", country="France", city=None)
-    result = world.upload(_batch(record_for(_visitor(1))))
+    result = world.upload(sync_batch(record_for(visitor(1))))
     assert (result.created, result.updated, result.protected_kept) == (0, 1, 1)
     lead = world.marketo.leads[lead_id]
     assert lead["country"] == "France"  # if_empty: Marketo's value stays
@@ -88,7 +54,7 @@ def test_a_lead_that_appeared_since_the_fetch_is_updated_under_the_same_policies
 
 def test_a_message_delivered_twice_writes_once_and_duplicates_nothing() -> None:
     world = World()
-    batch = _batch(record_for(_visitor(1)), record_for(_visitor(2)))
+    batch = sync_batch(record_for(visitor(1)), record_for(visitor(2)))
     first = world.upload(batch)
     second = world.upload(batch)
     assert first.created == 2
@@ -100,7 +66,7 @@ def test_a_message_delivered_twice_writes_once_and_duplicates_nothing() -> None:
 def test_an_email_another_message_is_creating_waits_and_is_not_written() -> None:
     world = World()
     world.claims.holders["v1@example.com"] = "other-message"
-    result = world.upload(_batch(record_for(_visitor(1)), record_for(_visitor(2))))
+    result = world.upload(sync_batch(record_for(visitor(1)), record_for(visitor(2))))
     assert (result.created, result.deferred) == (1, 1)
     [(deferred, delay)] = world.queue.deferred
     assert [r.email for r in deferred.records] == ["v1@example.com"]
@@ -113,7 +79,7 @@ def test_an_email_another_message_is_creating_waits_and_is_not_written() -> None
 def test_a_spent_rate_budget_sends_the_rest_back_with_a_delay() -> None:
     world = World()
     world.marketo.fail_on_call[1] = BudgetExhausted("no permit", retry_after_seconds=3.2)
-    result = world.upload(_batch(record_for(_visitor(1)), record_for(_visitor(2))))
+    result = world.upload(sync_batch(record_for(visitor(1)), record_for(visitor(2))))
     assert (result.created, result.deferred, result.deferred_seconds) == (0, 2, 4)
     assert result.wait_reason == "rate"
     [(deferred, delay)] = world.queue.deferred
@@ -133,7 +99,7 @@ def test_marketo_615_mid_message_keeps_what_was_done_and_defers_the_rest() -> No
         chat_ids=["C2"],
     )
     world.marketo.fail_on_call[2] = MarketoConcurrencyLimited("615", "Concurrent access limit")
-    result = world.upload(_batch(record_for(_visitor(1)), update))
+    result = world.upload(sync_batch(record_for(visitor(1)), update))
     assert (result.created, result.updated, result.deferred) == (1, 0, 1)
     [(deferred, _)] = world.queue.deferred
     assert deferred.records == [update]
@@ -145,7 +111,7 @@ def test_a_spent_daily_quota_parks_the_work_until_the_reset() -> None:
     world.marketo.fail_on_call[1] = DailyQuotaExhausted(
         "spent", resumes_at=resumes, retry_after_seconds=61200
     )
-    result = world.upload(_batch(record_for(_visitor(1))))
+    result = world.upload(sync_batch(record_for(visitor(1))))
     assert result.wait_reason == "daily_quota"
     [(parked, delay)] = world.queue.deferred
     assert parked.not_before == resumes
@@ -170,7 +136,7 @@ def test_records_marketo_refuses_go_to_the_error_store_with_their_context() -> N
     gone = SyncRecord(
         action="update", email="v3@example.com", lead_id=999, fields={"city": "X"}, chat_ids=["C3"]
     )
-    result = world.upload(_batch(record_for(_visitor(1)), record_for(_visitor(2)), gone))
+    result = world.upload(sync_batch(record_for(visitor(1)), record_for(visitor(2)), gone))
     assert (result.created, result.failed) == (1, 2)
     reasons = sorted(e.reason for e in world.state.errors)
     assert reasons == ["marketo_1003", "marketo_1004"]

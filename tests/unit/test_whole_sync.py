@@ -2,86 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from leadsync.erasure.deletes import ErasureMarkers, ErasureRequest, ErasureSource
-from leadsync.lists.rules import ListRules
-from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.fetch.marketo_calls import Workload, lower_bound
-from leadsync.sync.fetch.run import FetchSettings, FetchSummary, WholeSync, run
+from leadsync.sync.fetch.run import FetchSummary, WholeSync, run
 from leadsync.sync.messages import SyncBatch
-from tests.support.chats import customer, entry, thread
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
-
-NOW = datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
-SETTINGS = FetchSettings(limits=BatchLimits(300, 200_000), overlap=timedelta(minutes=10))
-RULES = ListRules.parse(
-    """
-[[rules]]
-list_id = 1001
-tag = "pricing"
-
-[[rules]]
-list_id = 1002
-country = "germany"
-"""
-)
-
-
-@dataclass
-class Memberships:
-    known: dict[int, frozenset[int]] = field(default_factory=dict)
-    asked: list[tuple[list[int], list[int]]] = field(default_factory=list)
-
-    def memberships(
-        self, lead_ids: Iterable[int], list_ids: Iterable[int]
-    ) -> Mapping[int, frozenset[int]]:
-        ids, lists = sorted(lead_ids), sorted(list_ids)
-        self.asked.append((ids, lists))
-        return {i: self.known.get(i, frozenset()) & set(lists) for i in ids}
-
-
-@dataclass
-class Inbox:
-    requests: list[ErasureRequest] = field(default_factory=list)
-    log: list[str] = field(default_factory=list)
-
-    def take(self) -> list[ErasureRequest]:
-        self.log.append("take")
-        return list(self.requests)
-
-    def confirm(self) -> None:
-        self.log.append("confirm")
-
-
-@dataclass
-class Identities:
-    remembered: dict[str, str] = field(default_factory=dict)
-
-    def get_many(self, customer_ids: Iterable[str]) -> dict[str, str]:
-        return {c: self.remembered[c] for c in customer_ids if c in self.remembered}
-
-    def put_many(self, identities: Mapping[str, str]) -> int:
-        self.remembered.update(identities)
-        return len(identities)
-
-
-def _chat(
-    chat_id: str,
-    email: str,
-    *,
-    tags: tuple[str, ...] | list[str] = (),
-    country: str = "Poland",
-    cid: str = "",
-) -> object:
-    geo = {"country": country, "city": "X", "timezone": "Europe/Warsaw"}
-    return entry(
-        chat_id,
-        user=customer(email=email, geo=geo, user_id=cid or f"cust-{chat_id}"),
-        thread_=thread(f"T{chat_id}", "2026-01-15T12:30:00Z", tags=list(tags)),
-    )
+from tests.support.whole_sync import NOW, RULES, SETTINGS, Identities, Inbox, Memberships, chat
 
 
 def _run(
@@ -120,10 +48,10 @@ def test_only_membership_changes_cost_a_list_call_and_new_leads_wait_for_their_c
     stays = marketo.add(email="stays@example.com")  # in 1001 and tagged: nothing to do
     memberships = Memberships({left: frozenset({1001}), stays: frozenset({1001})})
     entries = [
-        _chat("C1", "left@example.com"),
-        _chat("C2", "joins@example.com", tags=["pricing"]),
-        _chat("C3", "stays@example.com", tags=["pricing"]),
-        _chat("C4", "new@example.com", tags=["pricing"], country="Germany"),
+        chat("C1", "left@example.com"),
+        chat("C2", "joins@example.com", tags=["pricing"]),
+        chat("C3", "stays@example.com", tags=["pricing"]),
+        chat("C4", "new@example.com", tags=["pricing"], country="Germany"),
     ]
     queue, _ = _run(entries, marketo, WholeSync(lists=RULES, memberships=memberships))
 
@@ -149,7 +77,7 @@ def test_erased_visitors_are_deleted_never_written_and_a_lead_never_found_costs_
             ErasureRequest(email="never@example.com", source=ErasureSource.FILE, requested_at=NOW),
         ]
     )
-    entries = [_chat("C1", "gone@example.com"), _chat("C2", "kept@example.com")]
+    entries = [chat("C1", "gone@example.com"), chat("C2", "kept@example.com")]
     queue, summary = _run(entries, marketo, WholeSync(erasures=inbox))
 
     deletes = [b.delete for b in queue.batches if b.delete is not None]
@@ -164,7 +92,7 @@ def test_erased_visitors_are_deleted_never_written_and_a_lead_never_found_costs_
 def test_a_chat_marked_for_erasure_deletes_its_customer() -> None:
     marketo = FakeMarketo()
     lead = marketo.add(email="forget@example.com")
-    entries = [_chat("C1", "forget@example.com", tags=["erase-me"])]
+    entries = [chat("C1", "forget@example.com", tags=["erase-me"])]
     queue, _ = _run(
         entries, marketo, WholeSync(erasure_markers=ErasureMarkers.of(tags=["erase-me"]))
     )
@@ -176,7 +104,7 @@ def test_a_changed_email_moves_the_lead_instead_of_creating_a_second() -> None:
     marketo = FakeMarketo()
     old = marketo.add(email="old@example.com", firstName="Jane")
     identities = Identities({"cust-9": "old@example.com"})
-    entries = [_chat("C1", "new@example.com", cid="cust-9")]
+    entries = [chat("C1", "new@example.com", cid="cust-9")]
     queue, summary = _run(entries, marketo, WholeSync(identities=identities))
 
     records = [r for b in queue.batches for r in b.records]
@@ -193,7 +121,7 @@ def test_the_lead_writes_are_queued_before_the_list_and_delete_operations() -> N
     inbox = Inbox(
         [ErasureRequest(email="gone@example.com", source=ErasureSource.QUEUE, requested_at=NOW)]
     )
-    entries = [_chat("C1", "new@example.com", tags=["pricing"])]
+    entries = [chat("C1", "new@example.com", tags=["pricing"])]
     queue, _ = _run(entries, marketo, WholeSync(lists=RULES, erasures=inbox))
     kinds = [
         "records" if b.records else "list" if b.list_operation else "delete" for b in queue.batches
@@ -207,14 +135,14 @@ def test_a_new_visitor_who_changes_address_next_run_keeps_one_lead() -> None:
     marketo = FakeMarketo()
     identities = Identities()
     first, _ = _run(
-        [_chat("C1", "first@example.com", cid="cust-7")], marketo, WholeSync(identities=identities)
+        [chat("C1", "first@example.com", cid="cust-7")], marketo, WholeSync(identities=identities)
     )
     assert [r.action for b in first.batches for r in b.records] == ["create"]
     assert identities.remembered == {"cust-7": "first@example.com"}
     created = marketo.add(email="first@example.com")  # the upload created it
 
     later, summary = _run(
-        [_chat("C2", "second@example.com", cid="cust-7")], marketo, WholeSync(identities=identities)
+        [chat("C2", "second@example.com", cid="cust-7")], marketo, WholeSync(identities=identities)
     )
     records = [r for b in later.batches for r in b.records]
     assert [(r.action, r.lead_id) for r in records] == [("update", created)]

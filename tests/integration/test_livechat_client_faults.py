@@ -14,6 +14,7 @@ from leadsync.marketo.guard import GaveUp, RetryPolicy
 from leadsync.sources.livechat import MAX_WINDOW_RESTARTS, LiveChatClient, PageExpired, page_guard
 from local.simulators.livechat import DEFAULT_TOKEN, GenerationParams, LiveChatSimulator
 
+pytestmark = pytest.mark.integration
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 2, 1, tzinfo=UTC)
 PARAMS = GenerationParams(seed=11, chats=20, start=START, end=END)

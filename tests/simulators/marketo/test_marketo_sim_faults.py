@@ -16,7 +16,7 @@ from local.simulators.marketo.__main__ import config_from_args
 from local.simulators.marketo.testing import SimClient
 
 USAGE = "/rest/v1/stats/usage.json"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
