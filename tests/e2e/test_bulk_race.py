@@ -6,8 +6,7 @@ again."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from local.simulators.livechat.authored import authored_chat
 from local.simulators.livechat.webhooks import WebhookSender, incoming_chat
 from local.sync_run import read_dataset_from_start
 from local.world import LocalWorld, WorldOptions
+from tests.support.polling import until
 
 pytestmark = pytest.mark.e2e
 
@@ -41,16 +41,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWorld]:
         yield running
 
 
-def _until(check: Callable[[], Any], what: str, deadline_s: float = 60.0) -> Any:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)  # polling the simulator, bounded by the deadline
-    raise AssertionError(f"not within {deadline_s} s: {what}")
-
-
 def _leads(world: LocalWorld, email: str) -> list[dict[str, Any]]:
     return [lead for lead in world.marketo_leads() if lead.get("email") == email]
 
@@ -70,7 +60,7 @@ def raced(world: LocalWorld) -> dict[str, Any]:
     listening = world.listen("PriorityUploadFunction")
     sender = WebhookSender(f"{world.http_api().url}/webhooks/livechat", retries=0)
     assert sender.post(incoming_chat(newer, secret_key=world.webhook_secret)) == 202
-    _until(lambda: _leads(world, ours["email"]), "the webhook's lead")
+    until(lambda: _leads(world, ours["email"]), "the webhook's lead")
     for source in listening:
         source.stop()
     bulk = drain_bulk(world, advance_s=30, deadline_s=120)

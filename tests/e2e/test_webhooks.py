@@ -4,10 +4,9 @@ the priority lane, and the health route; the hourly sync never writes the same c
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from local.simulators.livechat.authored import authored_chat
 from local.simulators.livechat.webhooks import WebhookSender, incoming_chat, with_secret
 from local.world import LocalWorld, WorldOptions
+from tests.support.polling import until
 
 pytestmark = pytest.mark.e2e
 
@@ -30,16 +30,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWorld]:
     )
     with LocalWorld(options) as world:
         yield world
-
-
-def _until(check: Callable[[], Any], what: str, deadline_s: float = 60.0) -> Any:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)  # polling the simulator, bounded by the deadline
-    raise AssertionError(f"not within {deadline_s} s: {what}")
 
 
 def _lead(world: LocalWorld, email: str) -> dict[str, Any] | None:
@@ -84,7 +74,7 @@ def test_a_webhook_visitor_reaches_marketo_through_the_priority_lane(world: Loca
     assert refused == 401
     result = sender.deliver(delivery, duplicates=2)  # LiveChat retrying what it took
     assert result.statuses == [202, 200, 200]
-    lead = _until(lambda: _lead(world, "webhook.1@visitors.example.com"), "the lead")
+    lead = until(lambda: _lead(world, "webhook.1@visitors.example.com"), "the lead")
     assert lead["country"] == "Poland"
     for source in listening:
         report = source.stop()
@@ -108,7 +98,7 @@ def test_the_hourly_run_does_not_write_what_a_webhook_wrote_meanwhile(world: Loc
     listening = world.listen("PriorityUploadFunction")
     sender = WebhookSender(f"{api.url}/webhooks/livechat", retries=0)
     assert sender.post(incoming_chat(chat, secret_key=world.webhook_secret)) == 202
-    _until(lambda: _lead(world, "webhook.2@visitors.example.com"), "the webhook's lead")
+    until(lambda: _lead(world, "webhook.2@visitors.example.com"), "the webhook's lead")
     for source in listening:
         source.stop()
     seq = _seq(world)
@@ -174,7 +164,7 @@ def test_one_correlation_id_follows_the_visitor_through_every_log_line(
     )
     assert status == 202
     correlation = body["correlation_id"]
-    _until(lambda: _lead(world, "webhook.3@visitors.example.com"), "the lead")
+    until(lambda: _lead(world, "webhook.3@visitors.example.com"), "the lead")
     for source in listening:
         source.stop()
     for function in ("WebhookFunction", "PriorityUploadFunction"):
