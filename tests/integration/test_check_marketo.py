@@ -21,6 +21,7 @@ from leadsync.marketo import MarketoClient, MarketoEndpoints
 from leadsync.marketo.schema import Folder
 from leadsync.readiness.marketo_checks import MarketoSetup, check_marketo
 from leadsync.readiness.report import Report
+from leadsync.runtime.wiring.meter import quota_calls
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
 
 pytestmark = pytest.mark.integration
@@ -57,8 +58,7 @@ def _check(
     setup = MarketoSetup(default_field_map(), rules, list_folder=Folder(id=12))
     report = Report()
     check_marketo(client, setup, report, fix=fix, now=NOW)
-    calls = sum(n for kind, n in client.calls.items() if kind != "identity")
-    return report, calls
+    return report, quota_calls(client.calls)
 
 
 def _status(report: Report) -> dict[str, str]:

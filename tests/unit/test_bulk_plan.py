@@ -96,7 +96,7 @@ def test_the_fetch_prices_rest_at_the_stacks_records_per_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from leadsync.runtime.config import BulkStagingEnv
-    from leadsync.runtime.wiring import bulk_route
+    from leadsync.runtime.wiring.fetch import bulk_route
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     staging = BulkStagingEnv(

@@ -10,7 +10,7 @@ from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.errors import DependencyError, LeadsyncError, PermanentError
 from leadsync.sync.fetch.batching import SQS_MAX_MESSAGE_BYTES
-from leadsync.sync.messages import SyncBatch
+from leadsync.sync.messages import SQS_MAX_DELAY_SECONDS, SyncBatch
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 MAX_ENTRIES_PER_CALL = 10
 MAX_BYTES_PER_CALL = SQS_MAX_MESSAGE_BYTES
 MAX_ATTEMPTS = 4
-MAX_DELAY_SECONDS = 900
 BACKOFF_SECONDS = 0.2
 _THROTTLING = frozenset(
     {
@@ -78,7 +77,7 @@ class SqsQueue:
     def defer(self, batch: SyncBatch, delay_seconds: int) -> None:
         """Put `batch` back on the queue, invisible for `delay_seconds` (at most 900, SQS's
         limit): a new message, so waiting never counts toward the dead-letter redrive."""
-        delay = max(0, min(int(delay_seconds), MAX_DELAY_SECONDS))
+        delay = max(0, min(int(delay_seconds), SQS_MAX_DELAY_SECONDS))
         self.send_messages([(batch.correlation_id, batch.model_dump_json())], delay_seconds=delay)
 
     def approximate_depth(self) -> int:

@@ -6,5 +6,6 @@ import slots, polled with backoff by delayed messages, and read back row by row.
 - jobs: the job model and its lifecycle
 - schedule: settings, poll backoff, stuck and give-up deadlines
 - engine: one queue message (submit, poll) → the next step
+- delivery: one BulkQueue delivery → its step, or a body that is not a step stored and dropped
 - choice: REST or bulk for a run's records, with the cost of each; staging of bulk jobs
 """

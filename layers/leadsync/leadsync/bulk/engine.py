@@ -45,7 +45,7 @@ from leadsync.runtime.clock import Clock, utc_now
 from leadsync.runtime.observability import get_logger
 from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record
 from leadsync.sync.fetch.batching import BatchLimits, plan_batches
-from leadsync.sync.messages import SyncRecord
+from leadsync.sync.messages import SQS_MAX_DELAY_SECONDS, SyncRecord
 
 NOT_FOUND = "1013"  # the batch id is unknown (expired after 7 days, or never taken)
 ROW_FAILED = "bulk_row_failed"
@@ -149,7 +149,7 @@ def _submit(step: _Step, job: BulkJob) -> StepResult:
         if now - since < settings.submit_lease:
             # another copy is submitting it now; look again once it must have finished
             left = int((settings.submit_lease - (now - since)).total_seconds()) + 1
-            delay = min(max(left, 1), 900)
+            delay = min(max(left, 1), SQS_MAX_DELAY_SECONDS)
             return step.result("submit_in_progress", job, **step.send(job, "submit", delay))
         logger.warning(
             "a submit ended without recording Marketo's answer; submitting again",
@@ -601,7 +601,7 @@ def _retry_after(exc: Exception, settings: BulkSettings) -> int:
     seconds = getattr(exc, "retry_after_seconds", None) or getattr(exc, "retry_after", None)
     if not isinstance(seconds, int | float) or seconds <= 0:
         seconds = settings.busy_delay_seconds
-    return max(1, min(int(seconds) + 1, 900))
+    return max(1, min(int(seconds) + 1, SQS_MAX_DELAY_SECONDS))
 
 
 def _count(step: _Step, counters: dict[str, int]) -> None:

@@ -24,10 +24,9 @@ from leadsync.errors import ConfigurationError, LeadsyncError
 if TYPE_CHECKING:
     from boto3.session import Session
 
-    from leadsync.marketo.client import MarketoClient
-    from leadsync.marketo.guard import GuardedWriter
     from leadsync.runtime.config import FetchEnv
-    from leadsync.sources.livechat import LiveChatClient
+    from leadsync.runtime.secrets import Credentials
+    from leadsync.runtime.wiring.clients import FetchClients
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 OUTPUTS = {
@@ -382,37 +381,24 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from leadsync.adapters.state import StateStore
     from leadsync.limiter.readout import LanesReadout
     from leadsync.ops.plan import describe, make_plan
-    from leadsync.runtime.config import BulkStagingEnv, load
-    from leadsync.runtime.wiring import bulk_route, fetch_settings, whole_sync
+    from leadsync.runtime.wiring.fetch import fetch_settings, whole_sync
 
     fetch = _FetchSide.of(args)
-    env, variables, source, marketo = fetch.env, fetch.variables, fetch.source, fetch.marketo
+    env, variables, clients = fetch.env, fetch.variables, fetch.clients
     try:
         plan = make_plan(
-            source=source,
+            source=clients.source,
             state=StateStore(env.state_table),
-            destination=fetch.destination,
+            destination=clients.destination,
             settings=fetch_settings(env),
-            whole=replace(
-                whole_sync(env, erasure_visibility_s=30),
-                bulk=bulk_route(
-                    load(BulkStagingEnv, variables),
-                    env.state_table,
-                    variables,
-                    per_call=env.marketo_records_per_call,
-                    dry=True,
-                ),
-            ),
-            lookups_made=lambda: marketo.calls["lookup"],
+            whole=whole_sync(env, variables, erasure_visibility_s=30, dry=True),
+            lookups_made=lambda: clients.marketo.calls["lookup"],
         )
     finally:
-        source.close()
-        marketo.close()
+        clients.close()
     left = LanesReadout(env.state_table, variables).read().left
     print(f"plan: stack {args.stack}, nothing queued, stored or marked", flush=True)
     for line in describe(plan, quota_left=left):
@@ -428,8 +414,7 @@ def _check(args: argparse.Namespace) -> int:
     from leadsync.readiness.marketo_checks import MarketoSetup
     from leadsync.readiness.service_checks import ServiceSetup
     from leadsync.runtime.config import BulkStagingEnv, load
-    from leadsync.runtime.secrets import load_credentials
-    from leadsync.runtime.wiring import list_rules
+    from leadsync.runtime.wiring.fetch import list_rules
 
     try:
         folder = folder_of(args.list_folder)
@@ -440,12 +425,12 @@ def _check(args: argparse.Namespace) -> int:
     described = stack["Stacks"][0]
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in described.get("Outputs", [])}
     parameters = parameters_of(described)
-    credentials = load_credentials(fetch.env.credentials_secret)
+    credentials = fetch.credentials
     secret = credentials.livechat_webhook_secret
     try:
         report = run_check(
             credentials=credentials,
-            marketo=fetch.marketo,
+            marketo=fetch.clients.marketo,
             marketo_setup=MarketoSetup(
                 field_map=default_field_map(),
                 list_rules=list_rules(),
@@ -466,8 +451,7 @@ def _check(args: argparse.Namespace) -> int:
             fix=args.fix,
         )
     finally:
-        fetch.source.close()
-        fetch.marketo.close()
+        fetch.clients.close()
     print(report.json() if args.json else report.text(), flush=True)
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -521,31 +505,22 @@ def _backfill(args: argparse.Namespace) -> int:
     from leadsync.adapters.state import StateStore
     from leadsync.adapters.stats import DailyStats
     from leadsync.ops.backfill import OutOfReach, backfill
-    from leadsync.runtime.config import BackfillEnv, BulkStagingEnv, load
-    from leadsync.runtime.wiring import bulk_route, fetch_settings, whole_sync
+    from leadsync.runtime.config import BackfillEnv, load
+    from leadsync.runtime.wiring.fetch import fetch_settings, whole_sync
 
     fetch = _FetchSide.of(args)
-    env, variables, source, marketo = fetch.env, fetch.variables, fetch.source, fetch.marketo
+    env, variables, clients = fetch.env, fetch.variables, fetch.clients
     reach = load(BackfillEnv, variables)
     retention = args.retention_days or reach.livechat_archive_retention_days
     window = timedelta(hours=args.window_hours or reach.backfill_window_hours)
     # erasure requests stay with the hourly run; the backfill writes and stages only
-    whole = replace(
-        whole_sync(env),
-        erasures=None,
-        bulk=bulk_route(
-            load(BulkStagingEnv, variables),
-            env.state_table,
-            variables,
-            per_call=env.marketo_records_per_call,
-        ),
-    )
+    whole = replace(whole_sync(env, variables), erasures=None)
     try:
         report = backfill(
-            source=source,
+            source=clients.source,
             state=StateStore(env.state_table),
             queue=SqsQueue(env.sync_queue_url),
-            destination=fetch.destination,
+            destination=clients.destination,
             settings=fetch_settings(env),
             since=args.since,
             window=window,
@@ -557,8 +532,7 @@ def _backfill(args: argparse.Namespace) -> int:
     except OutOfReach as exc:
         raise UsageError(str(exc)) from None
     finally:
-        source.close()
-        marketo.close()
+        clients.close()
     print(report.line(), flush=True)
     return EXIT_OK if report.done else EXIT_FAILED
 
@@ -566,26 +540,22 @@ def _backfill(args: argparse.Namespace) -> int:
 @dataclass
 class _FetchSide:
     """What a command that runs the fetch's logic from a workstation needs: the stack's fetch
-    function's environment, and clients for LiveChat and Marketo (through the limiter and
-    the breaker every copy shares)."""
+    function's environment, its credentials, and the fetch's clients for LiveChat and Marketo
+    (through the limiter and the breaker every copy shares; no invocation's time limit)."""
 
     env: FetchEnv
     variables: dict[str, str]
-    source: LiveChatClient
-    marketo: MarketoClient
-    destination: GuardedWriter
+    credentials: Credentials
+    clients: FetchClients
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> _FetchSide:
         import os
-        import time
 
-        from leadsync.adapters.breaker import DynamoDBBreaker
-        from leadsync.marketo.guard import Guard, GuardedWriter
         from leadsync.runtime.config import FetchEnv, load
         from leadsync.runtime.secrets import load_credentials
-        from leadsync.runtime.wiring import marketo_client
-        from leadsync.sources.livechat import LiveChatClient, page_guard
+        from leadsync.runtime.wiring.clients import fetch_clients
+        from leadsync.runtime.wiring.deadline import InvocationDeadline
 
         session = _session(args)
         outputs = _stack_outputs(_client(session, "cloudformation"), args.stack)
@@ -605,23 +575,9 @@ class _FetchSide:
             os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
         env = load(FetchEnv, variables)
         credentials = load_credentials(env.credentials_secret)
-        source = LiveChatClient(
-            credentials.livechat_account_id,
-            credentials.livechat_token.get_secret_value(),
-            str(credentials.livechat_api_url),
-            guard=page_guard(lambda: float("inf")),
-        )
-        marketo, _ = marketo_client(
-            credentials, env, env.state_table, lambda: time.monotonic() + 60.0, environ=variables
-        )
-        breaker = DynamoDBBreaker(
-            env.state_table,
-            "marketo",
-            threshold=env.breaker_failure_threshold,
-            cooldown_s=env.breaker_cooldown_seconds,
-        )
-        guarded = GuardedWriter(marketo, Guard(breaker), lookup_size=env.marketo_records_per_call)
-        return cls(env, variables, source, marketo, guarded)
+        # never started: a call waits at most a minute for its permit, retries take their time
+        clients = fetch_clients(env, credentials, InvocationDeadline(), environ=variables)
+        return cls(env, variables, credentials, clients)
 
 
 def _stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:

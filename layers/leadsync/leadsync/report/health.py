@@ -13,9 +13,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadsync.runtime.clock import iso_utc
+
+if TYPE_CHECKING:
+    from leadsync.readiness.verdict import SchemaVerdict
 
 Probe = Callable[[], Any]
 
@@ -51,6 +54,12 @@ class HealthReport:
             "reasons": self.reasons,
             "checks": self.checks,
         }
+
+
+def schema_stop(verdict: SchemaVerdict | None) -> str:
+    """What the functions' last look at the lead schema found that stops the writes ("" when
+    nothing does, or when they have not looked yet)."""
+    return f"configuration / {verdict.summary()}" if verdict and verdict.problems else ""
 
 
 def _failure(exc: BaseException) -> str:

@@ -6,6 +6,10 @@ instead, and logs it (without the event's content, which may hold personal data)
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections.abc import Mapping
 from typing import Any, Literal, NoReturn
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -80,6 +84,33 @@ def parse_sqs_event(event: object) -> SqsEvent:
         return SqsEvent.model_validate(event)
     except ValidationError as exc:
         _refuse(SQS, _problems(exc), event)
+
+
+def http_body(event: Mapping[str, Any]) -> bytes | None:
+    """An HTTP API request's body as bytes (decoded when API Gateway sent it as base64), or
+    None when it has none; ValueError says why a body cannot be read."""
+    body = event.get("body")
+    if body is None:
+        return None
+    if not isinstance(body, str):
+        raise ValueError("body is not text")
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("body is not valid base64") from None
+    return body.encode()
+
+
+def http_answer(
+    status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """An HTTP API answer with a JSON body, and `headers` besides its content type."""
+    return {
+        "statusCode": status,
+        "headers": {"content-type": "application/json", **(headers or {})},
+        "body": json.dumps(body),
+    }
 
 
 def describe(event: object) -> str:

@@ -20,6 +20,10 @@ from leadsync.mapping.fieldmap import FieldName
 from leadsync.mapping.sanitize import normalize_email
 from leadsync.models import IdList
 
+# the longest SQS lets a message wait before it is delivered (15 minutes): every delay that
+# puts work back on a queue stops here, and the rest of a wait rides in the message
+SQS_MAX_DELAY_SECONDS = 900
+
 
 def _email(value: object) -> str:
     email = normalize_email(value)

@@ -58,6 +58,7 @@ from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record
 from leadsync.sync.fetch.decide import Action, decide
 from leadsync.sync.fetch.writes import chosen_lead, lookup_fields
 from leadsync.sync.messages import (
+    SQS_MAX_DELAY_SECONDS,
     DeleteOperation,
     FailureNote,
     ListOperation,
@@ -78,7 +79,6 @@ ALREADY_EXISTS = "1005"
 MANY_MATCH = "1007"
 NOT_FOUND = "1004"
 NOT_IN_LIST = "1015"
-SQS_MAX_DELAY_SECONDS = 900
 # deferrals a list operation waits for the leads of the run still being created; then it
 # goes out with the leads known, and the others go to the error store
 MAX_LIST_WAITS = 30
