@@ -510,3 +510,24 @@ def test_a_file_on_time_with_no_lead_written_since_costs_no_lookup() -> None:
     result = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
     assert result.outcome == "submitted"
     assert leads.looked_up == []
+
+
+def test_a_file_that_waited_but_was_never_imported_costs_no_lookup() -> None:
+    # a slow fetch, Marketo's queue full, a killed submit: leadsync's own writes since are
+    # known from the ledger, so even a file of many records goes without a lookup
+    staged = [
+        SyncRecord(
+            action="create",
+            email=f"v{i}@example.com",
+            fields={"email": f"v{i}@example.com"},
+            chat_ids=[f"C{i}"],
+        )
+        for i in range(5)
+    ]
+    leads, rig = Leads(), Rig()
+    rig.stage(staged)
+    ports = replace(rig.ports, lookup=leads, written=Ledger())
+    later = T0 + timedelta(hours=3)
+    result = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: later)
+    assert result.outcome == "submitted"
+    assert leads.looked_up == []

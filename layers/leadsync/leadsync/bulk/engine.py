@@ -230,7 +230,7 @@ def _decided_now(
     written: RecentWrites | None,
 ) -> list[SyncRecord]:
     """The file's records as they would be decided now (bulk/recheck.py)."""
-    if late(job, now):
+    if late(job):
         return redecide(records, lookup, default_field_map())
     moved = written_since(records, written, job.created_at) if written is not None else set()
     if not moved:

@@ -4,12 +4,13 @@ An import is an insert-or-update by e-mail: Marketo's bulk API has no create-onl
 no field policies, so it writes what the fetch decided when it staged the file. Two things
 can make that stale:
 
-- the file goes late (Marketo's import queue was full, or its first import failed): the
-  REST path or a webhook may have written any of its leads meanwhile. The whole file is
-  decided again.
-- it goes on time, but leadsync's own lanes wrote some of its leads after the fetch began
-  (the priority lane served a visitor's webhook): the write ledger says which, and only
-  those are looked up and decided again. This costs no Marketo call when nothing moved.
+- it goes again after Marketo failed its import: the REST path or a webhook may have
+  written any of its leads meanwhile. The whole file is decided again.
+- otherwise (on time, or after a wait: a slow fetch, Marketo's import queue full, a killed
+  submit), leadsync's own lanes may have written some of its leads after the fetch began
+  (the priority lane served a visitor's webhook, a rerouted job's records were written):
+  the write ledger says which, and only those are looked up and decided again. This costs
+  no Marketo call when nothing moved, so a file of 100,000 records that waited still goes.
 
 Decided again means as the upload does for a message delivered again, under the same field
 policies: a lead now found is updated, not created; what is already there is left out; a
@@ -20,7 +21,7 @@ system set) is not written.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from leadsync.bulk.jobs import BulkJob
 from leadsync.bulk.ports import RecentWrites
@@ -30,13 +31,12 @@ from leadsync.sync.fetch.decide import Action, decide
 from leadsync.sync.fetch.writes import chosen_lead, lookup_fields
 from leadsync.sync.messages import SyncRecord
 
-# a file submitted within this long of being staged goes as it was decided (the fetch's
-# combined-write window: how long a lookup is trusted)
-DECIDED_FOR = timedelta(minutes=5)
 
-
-def late(job: BulkJob, now: datetime, decided_for: timedelta = DECIDED_FOR) -> bool:
-    return job.submissions > 0 or now - job.created_at > decided_for
+def late(job: BulkJob) -> bool:
+    """The file goes again after Marketo failed its import: decided again whole. A file
+    that merely waited (a slow fetch, Marketo's queue full, a killed submit) is checked
+    against the write ledger like any other."""
+    return job.submissions > 0
 
 
 def redecide(records: Sequence[SyncRecord], lookup: LeadLookup, fmap: FieldMap) -> list[SyncRecord]:
