@@ -165,7 +165,7 @@ def _submit(step: _Step, job: BulkJob) -> StepResult:
     staged = ports.files.get(job.staged_key)
     if ports.lookup is not None:
         try:
-            records = _decided_now(staged.records, job, now, ports.lookup, ports.written)
+            records = _decided_now(staged.records, job, ports.lookup, ports.written)
         except (BudgetExhausted, DependencyError, MarketoError) as exc:
             delay = _retry_after(exc, settings)
             return _back_to_staged(step, submitting, "recheck_failed", delay)
@@ -225,7 +225,6 @@ def _submit(step: _Step, job: BulkJob) -> StepResult:
 def _decided_now(
     records: list[SyncRecord],
     job: BulkJob,
-    now: datetime,
     lookup: LeadLookup,
     written: RecentWrites | None,
 ) -> list[SyncRecord]:
