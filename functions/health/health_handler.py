@@ -5,15 +5,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadsync.runtime.config import HealthEnv, load
-from leadsync.runtime.events import http_answer
+from leadsync.runtime.events import serve_http
 from leadsync.runtime.observability import get_logger
 from leadsync.runtime.wiring.deadline import InvocationDeadline
 from leadsync.runtime.wiring.health import check_health
 
 logger = get_logger()
+app = APIGatewayHttpResolver()
 deadline = InvocationDeadline()
 
 
@@ -22,9 +24,18 @@ def environment() -> HealthEnv:
     return load(HealthEnv)
 
 
+@app.get("/health")
+def health() -> Response[dict[str, Any]]:
+    report = check_health(environment(), deadline)
+    return Response(
+        report.status,
+        content_types.APPLICATION_JSON,
+        report.body(),
+        headers={"cache-control": "no-store"},
+    )
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    env = environment()
     deadline.start(context)
-    report = check_health(env, deadline)
-    return http_answer(report.status, report.body(), {"cache-control": "no-store"})
+    return serve_http(app, event, context)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadsync.mapping.fieldmap import default_field_map
 from leadsync.runtime.config import WebhookEnv, load
-from leadsync.runtime.events import http_answer
+from leadsync.runtime.events import serve_http
 from leadsync.runtime.observability import get_logger
 from leadsync.runtime.wiring.webhook import receive_webhook
 
 logger = get_logger()
+app = APIGatewayHttpResolver()
 
 
 @cache
@@ -23,9 +25,12 @@ def environment() -> WebhookEnv:
     return env
 
 
+@app.post("/webhooks/livechat")
+def livechat_webhook() -> Response[dict[str, Any]]:
+    answer = receive_webhook(environment(), app.current_event)
+    return Response(answer.status, content_types.APPLICATION_JSON, answer.body)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if not isinstance(event, dict):
-        return http_answer(400, {"error": "not an HTTP API event"})
-    answer = receive_webhook(environment(), event)
-    return http_answer(answer.status, answer.body)
+    return serve_http(app, event, context)

@@ -5,16 +5,13 @@ missing and unambiguous, and a second --fix changes nothing."""
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from leadsync.limiter.api import Outcome, Permit
 from leadsync.lists.rules import ListRules
 from leadsync.mapping.fieldmap import default_field_map
 from leadsync.marketo import MarketoClient, MarketoEndpoints
@@ -23,6 +20,7 @@ from leadsync.readiness.marketo_checks import MarketoSetup, check_marketo
 from leadsync.readiness.report import Report
 from leadsync.runtime.wiring.meter import quota_calls
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
+from tests.support.limiters import OpenLimiter
 
 pytestmark = pytest.mark.integration
 
@@ -33,21 +31,10 @@ RULES = ListRules.parse(
 )
 
 
-@dataclass
-class Limiter:
-    ids: Iterator[int] = field(default_factory=itertools.count)
-
-    def acquire(self, *, deadline_monotonic: float) -> Permit:
-        return Permit(f"lease-{next(self.ids)}", 0, 1)
-
-    def release(self, permit: Permit, outcome: Outcome) -> None:
-        return None
-
-
 def _client(sim: MarketoSimulator, secret: str = SECRET) -> MarketoClient:
     endpoints = MarketoEndpoints(sim.base_url, f"{sim.base_url}/identity")
     return MarketoClient(
-        endpoints, CLIENT_ID, secret, Limiter(), deadline=lambda: time.monotonic() + 10
+        endpoints, CLIENT_ID, secret, OpenLimiter(), deadline=lambda: time.monotonic() + 10
     )
 
 

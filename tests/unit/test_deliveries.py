@@ -9,15 +9,18 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from leadsync.bulk.delivery import NotAStep, take_step
-from leadsync.bulk.engine import BulkPorts
 from leadsync.bulk.schedule import BulkSettings
+from leadsync.bulk.step import BulkPorts
 from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.messages import SyncBatch
 from leadsync.sync.upload.delivery import NotABatch, deliver
-from leadsync.sync.upload.run import UploadPorts, UploadResult, UploadSettings
+from leadsync.sync.upload.outcome import UploadResult
+from leadsync.sync.upload.ports import UploadPorts
+from leadsync.sync.upload.state import UploadSettings
 from tests.support.bulk_staging import Jobs
-from tests.support.fakes import FakeClaims, FakeDeferrer, FakeMarketo, FakeState, FakeStats
+from tests.support.fakes import FakeMarketo, FakeState
 from tests.support.records import record_for
+from tests.support.upload_fakes import FakeClaims, FakeDeferrer, FakeStats
 from tests.support.upload_world import sync_batch, visitor
 
 

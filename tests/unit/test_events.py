@@ -13,7 +13,7 @@ from leadsync.runtime.events import (
     parse_scheduled_event,
     parse_sqs_event,
 )
-from leadsync.sync.upload.run import parse_batch
+from leadsync.sync.messages import parse_batch
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

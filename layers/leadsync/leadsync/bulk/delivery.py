@@ -8,9 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from leadsync.bulk import engine
+from leadsync.bulk.engine import process
 from leadsync.bulk.jobs import BulkMessage
 from leadsync.bulk.schedule import BulkSettings
+from leadsync.bulk.step import BulkPorts, StepResult
 from leadsync.ports import ErrorSink
 from leadsync.runtime.clock import utc_now
 from leadsync.runtime.observability import get_logger
@@ -31,17 +32,17 @@ def take_step(
     body: str,
     *,
     message_id: str,
-    ports: engine.BulkPorts,
+    ports: BulkPorts,
     settings: BulkSettings,
     limits: BatchLimits,
-) -> engine.StepResult | NotAStep:
+) -> StepResult | NotAStep:
     try:
         message = BulkMessage.model_validate_json(body)
     except ValidationError as exc:
         return drop_invalid(body, message_id, exc, ports.errors)
     logger = get_logger()
     logger.append_keys(job_id=message.job_id, correlation_id=message.correlation_id)
-    result = engine.process(message, ports, settings, limits=limits)
+    result = process(message, ports, settings, limits=limits)
     logger.info("bulk step", extra={"result": result.model_dump(), "message_id": message_id})
     return result
 

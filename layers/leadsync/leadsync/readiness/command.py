@@ -1,12 +1,11 @@
-"""`leadsync check [--fix]`: is a deployed stack ready to sync, and what to do where not."""
+"""`leadsync check [--fix]`: is a deployed stack ready to sync, and what to do where not.
+
+Marketo first (its calls counted), then LiveChat and its webhook, then SES; the command
+line side is `ops/check.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from leadsync.marketo.client import MarketoClient
-from leadsync.marketo.schema import Folder
 from leadsync.readiness.gate import VerdictStore
 from leadsync.readiness.marketo_checks import MarketoSetup, check_marketo
 from leadsync.readiness.report import Report
@@ -15,14 +14,6 @@ from leadsync.runtime.clock import utc_now
 from leadsync.runtime.secrets import Credentials
 from leadsync.runtime.wiring.clients import livechat_client, livechat_configuration
 from leadsync.runtime.wiring.meter import quota_calls
-
-
-def folder_of(text: str | None) -> Folder | None:
-    """`--list-folder 12` (a folder) or `Program:1034`."""
-    if not text:
-        return None
-    kind, _, number = text.rpartition(":")
-    return Folder(id=int(number), type=kind or "Folder")
 
 
 def run_check(
@@ -49,13 +40,3 @@ def run_check(
         config.close()
     check_mail(identities, service_setup, report)
     return report
-
-
-def parameters_of(stack: Mapping[str, Any]) -> dict[str, str]:
-    return {
-        p["ParameterKey"]: str(p.get("ParameterValue", "")) for p in stack.get("Parameters", [])
-    }
-
-
-def admins_of(value: str) -> tuple[str, ...]:
-    return tuple(a.strip() for a in value.split(",") if a.strip())

@@ -16,9 +16,9 @@ from leadsync.adapters.ledger import DynamoDBWriteLedger
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
-from leadsync.bulk import engine
 from leadsync.bulk.delivery import take_step
 from leadsync.bulk.schedule import BulkSettings
+from leadsync.bulk.step import BulkPorts
 from leadsync.runtime.config import BulkEnv, BulkStagingEnv
 from leadsync.runtime.secrets import load_credentials
 from leadsync.runtime.wiring.clients import marketo_client
@@ -50,7 +50,7 @@ class BulkFunction:
         credentials = load_credentials(env.credentials_secret)
         client, _ = marketo_client(credentials, env, env.state_table, deadline)
         stats = DailyStats(env.state_table, zone=env.marketo_quota_timezone)
-        self.ports = engine.BulkPorts(
+        self.ports = BulkPorts(
             jobs=DynamoDBJobStore(env.state_table),
             slots=DynamoDBImportSlots(env.state_table),
             files=S3StagedFiles(env.bulk_bucket),

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from leadsync.bulk.choice import BulkRoute
     from leadsync.bulk.schedule import BulkSettings
     from leadsync.lists.rules import ListRules
-    from leadsync.sync.fetch.run import FetchSettings, FetchSummary, WholeSync
+    from leadsync.sync.fetch.run import FetchSettings
+    from leadsync.sync.fetch.summary import FetchSummary
+    from leadsync.sync.fetch.whole import WholeSync
 
 
 def fetch_settings(env: FetchEnv) -> FetchSettings:
@@ -73,8 +75,8 @@ def whole_sync(
     from leadsync.adapters.erasures import ErasureQueue, QueueInbox
     from leadsync.adapters.identities import IdentityStore
     from leadsync.adapters.leads import DynamoDBLeadDirectory
-    from leadsync.erasure.deletes import ErasureMarkers
-    from leadsync.sync.fetch.run import WholeSync
+    from leadsync.erasure.chats import ErasureMarkers
+    from leadsync.sync.fetch.whole import WholeSync
 
     rules = list_rules(client)
     inbox = (

@@ -24,8 +24,10 @@ from leadsync.runtime.secrets import load_credentials
 from leadsync.runtime.wiring.clients import guarded_writer, marketo_client, schema_gate
 from leadsync.runtime.wiring.deadline import InvocationDeadline
 from leadsync.runtime.wiring.meter import CallMeter
-from leadsync.sync.upload import run as upload
 from leadsync.sync.upload.delivery import deliver
+from leadsync.sync.upload.outcome import UploadResult
+from leadsync.sync.upload.ports import UploadPorts
+from leadsync.sync.upload.state import UploadSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -36,8 +38,8 @@ if TYPE_CHECKING:
 IDEMPOTENCY_SECONDS = 6 * 3600
 
 
-def upload_settings(env: UploadEnv) -> upload.UploadSettings:
-    return upload.UploadSettings(
+def upload_settings(env: UploadEnv) -> UploadSettings:
+    return UploadSettings(
         field_map=default_field_map(),
         max_attempts=env.upload_max_attempts,
         combine_window=timedelta(seconds=env.combined_write_window_seconds),
@@ -65,7 +67,7 @@ class UploadFunction:
         self.client, self.limiter = marketo_client(credentials, env, env.state_table, deadline)
         stats = DailyStats(env.state_table, zone=env.marketo_quota_timezone)
         errors = StateStore(env.state_table, on_errors=metrics.emit_errors)
-        self.ports = upload.UploadPorts(
+        self.ports = UploadPorts(
             marketo=guarded_writer(self.client, env, deadline),
             claims=CreateClaims(env.state_table),
             errors=errors,
@@ -107,7 +109,7 @@ class UploadFunction:
             ports=self.ports,
             settings=self.settings,
         )
-        if isinstance(outcome, upload.UploadResult):
+        if isinstance(outcome, UploadResult):
             metrics.emit_upload(outcome)
         return outcome.model_dump()
 

@@ -3,8 +3,7 @@ deliveries already taken (state table) and the priority queue."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from leadsync.adapters.deliveries import WebhookDeliveries
 from leadsync.adapters.queue import SqsQueue
@@ -17,8 +16,11 @@ from leadsync.runtime.observability import get_logger
 from leadsync.runtime.secrets import load_credentials
 from leadsync.webhook import accept as webhook
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-def receive_webhook(env: WebhookEnv, event: Mapping[str, Any]) -> webhook.Answer:
+
+def receive_webhook(env: WebhookEnv, request: APIGatewayProxyEventV2) -> webhook.Answer:
     """One HTTP API request to the webhook route, answered (503 while no secret key is
     configured, 400 when the body cannot be read); what was answered is logged and counted."""
     logger = get_logger()
@@ -27,7 +29,7 @@ def receive_webhook(env: WebhookEnv, event: Mapping[str, Any]) -> webhook.Answer
         logger.error("webhook secret not configured: livechat_webhook_secret in the secret")
         return webhook.Answer(503, {"error": "webhook not configured"})
     try:
-        body = http_body(event)
+        body = http_body(request)
     except ValueError as exc:
         return webhook.Answer(400, {"error": str(exc)})
     answer = webhook.handle(

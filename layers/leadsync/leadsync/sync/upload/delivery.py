@@ -18,14 +18,11 @@ from leadsync.ports import ErrorSink
 from leadsync.runtime.clock import utc_now
 from leadsync.runtime.observability import get_logger
 from leadsync.sync.failures import INVALID_MESSAGE, invalid_message
-from leadsync.sync.upload.ports import DeadLetterSink
-from leadsync.sync.upload.run import (
-    UploadPorts,
-    UploadResult,
-    UploadSettings,
-    peek_correlation_id,
-    process,
-)
+from leadsync.sync.messages import peek_correlation_id
+from leadsync.sync.upload.outcome import UploadResult
+from leadsync.sync.upload.ports import DeadLetterSink, UploadPorts
+from leadsync.sync.upload.run import process
+from leadsync.sync.upload.state import UploadSettings
 
 
 class NotABatch(BaseModel):
