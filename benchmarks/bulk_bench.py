@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "leadsync")]
 
+from benchmarks.runs import Say, measure_each  # noqa: E402
 from leadsync.adapters.state import StateStore  # noqa: E402
 from local.simulators.livechat.authored import authored_chat  # noqa: E402
 from local.world import LocalWorld, WorldOptions  # noqa: E402
@@ -181,18 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--path", choices=["rest", "auto"], action="append", help="only these")
     args = parser.parse_args(argv)
 
-    def say(line: str) -> None:
-        print(line, flush=True)
+    def run(path: str, state: Path, say: Say) -> str:
+        return measure(path, args.visitors, args.rows_per_second, args.seed, state, say)
 
-    lines = []
-    with tempfile.TemporaryDirectory(prefix="leadsync-bulk-") as state:
-        for path in args.path or ["rest", "auto"]:
-            lines.append(
-                measure(path, args.visitors, args.rows_per_second, args.seed, Path(state), say)
-            )
-    for line in lines:
-        print(line, flush=True)
-    return 0
+    return measure_each("leadsync-bulk-", args.path or ["rest", "auto"], run)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -53,6 +52,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "leadsync")]
 
+from benchmarks.runs import Say, measure_each  # noqa: E402
 from leadsync.sync.fetch.marketo_calls import CallPlan, Workload, lower_bound, separate_writes  # noqa: E402
 from local.simulators.livechat.authored import authored_chat  # noqa: E402
 from local.world import LocalWorld, WorldOptions  # noqa: E402
@@ -282,18 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         "--workload", choices=sorted(WORKLOADS), action="append", help="only these workloads"
     )
     args = parser.parse_args(argv)
-    chosen = args.workload or list(WORKLOADS)
 
-    def say(line: str) -> None:
-        print(line, flush=True)
+    def run(name: str, state: Path, say: Say) -> str:
+        return measure(name, WORKLOADS[name], args.seed, state, say)
 
-    lines: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="leadsync-calls-") as state:
-        for name in chosen:
-            lines.append(measure(name, WORKLOADS[name], args.seed, Path(state), say))
-    for line in lines:
-        print(line, flush=True)
-    return 0
+    return measure_each("leadsync-calls-", args.workload or list(WORKLOADS), run)
 
 
 if __name__ == "__main__":

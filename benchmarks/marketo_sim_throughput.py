@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -26,9 +25,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
+from tests.support.marketo_sim import simulator_process
 
 RECORDS = 300
-ROOT = Path(__file__).resolve().parents[1]
 HIGH_LIMITS = {"calls_per_window": 10**9, "max_in_flight": 10**6, "daily_quota": 10**9}
 
 
@@ -46,25 +45,9 @@ def _simulator(in_process: bool, write_delay_ms: int) -> Iterator[str]:
         with MarketoSimulator(config) as sim:
             yield sim.base_url
         return
-    flags = [f"--{k.replace('_', '-')}={v}" for k, v in HIGH_LIMITS.items()]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local.simulators.marketo",
-            "--port",
-            "0",
-            "--client-id",
-            "bench",
-            "--client-secret",
-            "bench",
-            f"--write-delay-ms={write_delay_ms}",
-            *flags,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    flags = ["--client-id=bench", "--client-secret=bench", f"--write-delay-ms={write_delay_ms}"]
+    flags += [f"--{k.replace('_', '-')}={v}" for k, v in HIGH_LIMITS.items()]
+    proc = simulator_process(*flags)
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip().rsplit(" ", 1)[1]

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from local.world import ROOT, LocalWorld
+from local.stack import ROOT
+from local.world import LocalWorld
 
 _TALLY = re.compile(r"^check: passed=(\d+) failed=(\d+) marketo_calls=(\d+)$", re.MULTILINE)
 

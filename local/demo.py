@@ -14,12 +14,17 @@ import sys
 from typing import Any
 
 from local.check_run import run_check
+from local.kept_world import stop_kept_world
 from local.sync_run import CycleReport, run_cycle, seed_known_visitors
-from local.world import LocalWorld, WorldOptions, stop_kept_world
+from local.world import LocalWorld, WorldOptions
 
 
 def _step(message: str) -> None:
     print(f"==> {message}", flush=True)
+
+
+def _say(line: str) -> None:
+    print(f"    {line}", flush=True)
 
 
 def _show(title: str, value: Any) -> None:
@@ -105,7 +110,7 @@ def _first_day(world: LocalWorld) -> None:
     """A freshly provisioned Marketo: the first run stops before any write, check names
     what is missing, check --fix creates it, and the next run delivers everything."""
     _step("the first hourly run, before anything is set up in Marketo")
-    first = run_cycle(world, say=lambda line: print(f"    {line}", flush=True))
+    first = run_cycle(world, say=_say)
     _show("fetch stopped", first.fetch.get("stopped"))
     _show("leads written", first.created + first.updated)
     _show("records Marketo refused for a missing field", first.field_errors)
@@ -140,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.fresh:
             _first_day(world)
             _step("the next hourly run, after the fix")
-        report = run_cycle(world, say=lambda line: print(f"    {line}", flush=True))
+        report = run_cycle(world, say=_say)
         _summary(world, report)
         _digest(world)
     finally:

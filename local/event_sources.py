@@ -57,6 +57,19 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
     return {"Records": records}
 
 
+def quiet_emulated_event_sources(lam: Any, function_name: str) -> None:
+    """moto delivers SQS messages to Lambda itself: on every SendMessage it receives one
+    for the function, cannot run it (that needs Docker) and makes it visible again. Each
+    such receive counts towards the redrive policy although no function saw the message,
+    so a message sent before five others went to the dead-letter queue unprocessed. The
+    local world is the event source mapping (`SqsPoller`, which reads the mapping's
+    configuration), so moto's own delivery is switched off."""
+    mappings = lam.list_event_source_mappings(FunctionName=function_name)
+    for mapping in mappings["EventSourceMappings"]:
+        if mapping.get("State") != "Disabled":
+            lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+
+
 @dataclass
 class DrainReport:
     invocations: int = 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local.lambda_runtime import Invocation, InvocationError
+from local.serving import BackgroundServer
 from local.stack import TEMPLATE, load_template
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -66,22 +66,14 @@ def api_event(method: str, path: str, headers: dict[str, str], body: bytes) -> d
     }
 
 
-class LocalHttpApi:
+class LocalHttpApi(BackgroundServer):
     def __init__(self, invoke: Invoke, routes: dict[tuple[str, str], str]) -> None:
         self._invoke = invoke
         self.routes = routes
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> LocalHttpApi:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        server.daemon_threads = True
+        super().__init__(server, "http-api")
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         api = self

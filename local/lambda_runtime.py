@@ -22,6 +22,7 @@ from typing import Any
 
 import boto3
 
+from local.processes import wait_or_kill
 from local.stack import DeployedStack
 
 WORKER = Path(__file__).resolve().parent / "lambda_worker.py"
@@ -200,11 +201,7 @@ class WorkerProcess:
     def close(self) -> None:
         if self.alive and self.process.stdin is not None:
             self.process.stdin.close()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            wait_or_kill(self.process, timeout=5)
         self._answers.close()
 
 

@@ -1,11 +1,13 @@
-"""Loopback ports and readiness checks for the local world's servers."""
+"""Loopback ports, readiness checks and JSON exchanges with the local world's servers."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import urllib.error
 import urllib.request
+from typing import Any
 
 
 def free_port() -> int:
@@ -29,3 +31,19 @@ def wait_until_up(url: str, deadline_seconds: float = 30.0) -> None:
             last_error = exc
             time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer within {deadline_seconds} s: {last_error}")
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - loopback only
+        return json.loads(answer.read())
+
+
+def post_json(url: str, payload: Any) -> Any:
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback only
+        return json.loads(answer.read())

@@ -104,9 +104,14 @@ class ServerProcess:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            wait_or_kill(self.process, timeout=10)
         self._log.close()
+
+
+def wait_or_kill(process: subprocess.Popen[str], timeout: float) -> None:
+    """Wait for a process asked to end; kill it when it takes longer than `timeout` seconds."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadsync.adapters.bulk import DynamoDBJobStore
-from leadsync.adapters.dead_letters import DeadLetters
-from leadsync.adapters.mail import Mailer
-from leadsync.adapters.queue import SqsQueue
-from leadsync.adapters.state import StateStore
-from leadsync.adapters.stats import DailyStats
-from leadsync.limiter.readout import LanesReadout
-from leadsync.report import digest_job
-from leadsync.runtime import metrics
 from leadsync.runtime.config import DigestEnv, load
 from leadsync.runtime.events import parse_scheduled_event
 from leadsync.runtime.observability import get_logger
+from leadsync.runtime.wiring.digest import send_digest
 
 logger = get_logger()
 
@@ -35,19 +25,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     scheduled = parse_scheduled_event(event)
     env = environment()
     logger.append_keys(schedule_event_id=scheduled.id)
-    zone = env.marketo_quota_timezone
-    summary = digest_job.run(
-        state=StateStore(env.state_table),
-        dead_letters=DeadLetters(env.dead_letter_queue_url),
-        dead_letter_depth=SqsQueue(env.dead_letter_queue_url),
-        mailer=Mailer(env.sender_email),
-        recipients=env.admin_email,
-        stats=DailyStats(env.state_table, zone=zone),
-        budget=LanesReadout(env.state_table, os.environ),
-        zone=zone,
-        send_all_clear=env.digest_send_all_clear,
-        bulk=DynamoDBJobStore(env.state_table),
-        bulk_stuck_after=timedelta(minutes=env.bulk_stuck_after_minutes),
-    )
-    metrics.emit_digest(summary)
+    summary = send_digest(env)
     return summary.model_dump(mode="json")

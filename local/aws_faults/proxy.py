@@ -10,18 +10,17 @@ from __future__ import annotations
 import http.client
 import json
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 from local.aws_faults.config import FaultConfig
 from local.aws_faults.faults import APPLIED, Decision, FaultKey, Injector
 from local.aws_faults.operations import identify
 from local.aws_faults.wire import Answer, render
+from local.serving import BackgroundServer
 
 CONTROL_PATH = "/_faults"
 UPSTREAM_TIMEOUT_SECONDS = 300  # above SQS's longest long poll and any call moto makes slow
@@ -206,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.log("aws-faults: " + format % args)
 
 
-class FaultProxy:
+class FaultProxy(BackgroundServer):
     """`with FaultProxy(moto_url, config, seed=7) as proxy:` point AWS clients at proxy.url."""
 
     def __init__(
@@ -224,38 +223,9 @@ class FaultProxy:
         elif not isinstance(config, FaultConfig):
             config = FaultConfig.from_dict(config)
         self._injector = Injector(config, seed)
-        self._server = _Server((host, port), self._injector, target_url, log)
-        self._thread: threading.Thread | None = None
-        self.url = f"http://{host}:{self._server.server_port}"
-
-    def start(self) -> Self:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},  # how long stop() waits for the loop
-                name="aws-faults",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+        server = _Server((host, port), self._injector, target_url, log)
+        super().__init__(server, "aws-faults")
+        self.url = f"http://{host}:{server.server_port}"
 
     def counts(self) -> dict[FaultKey, int]:
         """Faults injected so far: (service, operation, kind) → how many."""

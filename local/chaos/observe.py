@@ -6,6 +6,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from local.world import LocalWorld
@@ -65,6 +66,18 @@ class DayDigest:
     since: str | None  # ISO; None: from the beginning
     until: str
     dead_letters_then: int
+
+
+def instant(value: Any) -> datetime | None:
+    """An ISO time read back (a trailing Z allowed), in UTC to the second; None when absent
+    or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def error_store(world: LocalWorld) -> list[StoredError]:

@@ -10,7 +10,8 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from local.chaos.account import NEIGHBOUR, account, check_day_totals
+from local.chaos.account import NEIGHBOUR, account
+from local.chaos.digest_checks import check_day_totals
 from local.chaos.drive import Driver, Say, moment
 from local.chaos.observe import DayDigest, Observed, dead_letters, error_store
 from local.chaos.report import ChaosReport

@@ -17,7 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from local.aws_faults import CHAOS_DEFAULTS
-from local.world import ROOT, WorldOptions
+from local.stack import ROOT
+from local.world import WorldOptions
 
 MARKETO_ZONE = ZoneInfo("America/Chicago")
 # the Marketo simulator's faults (its own flags, see local/simulators/marketo/config.py)

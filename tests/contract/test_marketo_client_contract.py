@@ -22,22 +22,21 @@ from marketorestpython.client import MarketoClient
 from marketorestpython.helper import http_lib
 from marketorestpython.helper.exceptions import MarketoException
 
-from local.simulators.marketo import MarketoSimulator, SimulatorConfig
+from local.simulators.marketo import MarketoSimulator
+from tests.support.marketo_sim import running_sim
 
 pytestmark = pytest.mark.contract
 
 
 @pytest.fixture
 def sim() -> Iterator[MarketoSimulator]:
-    config = SimulatorConfig(
+    with running_sim(
         client_id="mrp-id",
         client_secret="mrp-secret",
-        write_delay_ms=0,
         bulk_start_delay_seconds=0,
         bulk_rows_per_second=100,
         lists=[{"id": 1001, "name": "LiveChat visitors"}],
-    )
-    with MarketoSimulator(config) as s:
+    ) as s:
         yield s
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from local.simulators.marketo import ROUTES, MarketoSimulator, SimulatorConfig
+from local.simulators.marketo import ROUTES, MarketoSimulator
 from local.simulators.marketo.field_admin import CREATE_KEYS, UPDATE_KEYS
 from local.simulators.marketo.fielddefs import CREATABLE_TYPES
 from local.simulators.marketo.permissions import AREAS, BULK_IMPORT, USAGE, allowed
 from local.simulators.marketo.routes import ASSET_API, LEGACY
 from local.simulators.marketo.testing import SimClient
+from tests.support.marketo_sim import running_sim, sim_client
 
 pytestmark = pytest.mark.contract
 
@@ -104,17 +105,14 @@ def identity() -> dict[str, Any]:
 
 @pytest.fixture
 def sim() -> Iterator[MarketoSimulator]:
-    config = SimulatorConfig(
-        client_id="c", client_secret="s", write_delay_ms=0, bulk_start_delay_seconds=0
-    )
-    with MarketoSimulator(config) as s:
+    with running_sim(bulk_start_delay_seconds=0) as s:
         s.seed_leads([{"email": "a@x.com", "firstName": "A"}])
         yield s
 
 
 @pytest.fixture
 def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
+    return sim_client(sim)
 
 
 def _operation(spec: dict[str, Any], method: str, path: str) -> dict[str, Any]:
@@ -226,44 +224,39 @@ def _response_def(spec: dict[str, Any], method: str, path: str) -> str:
     return ref.rsplit("/", 1)[1]
 
 
+def _check_answer(
+    spec: dict[str, Any], body: dict[str, Any], method: str, path: str, item_def: str
+) -> None:
+    """`_check` against the response definition the spec gives `method path`."""
+    _check(spec, body, _response_def(spec, method, path), item_def)
+
+
 def test_answers_match_the_swagger_shapes(
     mapi: dict[str, Any], sim: MarketoSimulator, client: SimClient
 ) -> None:
     lookup = client.get("/rest/v1/leads.json", filterType="email", filterValues="a@x.com")
-    _check(mapi, lookup, _response_def(mapi, "GET", "/rest/v1/leads.json"), "Lead")
+    _check_answer(mapi, lookup, "GET", "/rest/v1/leads.json", "Lead")
     sync = client.upsert([{"email": "b@x.com"}, {"email": "bad"}])
-    _check(mapi, sync, _response_def(mapi, "POST", "/rest/v1/leads.json"), "Lead")
+    _check_answer(mapi, sync, "POST", "/rest/v1/leads.json", "Lead")
     reason = sync["result"][1]["reasons"][0]
     assert set(mapi["definitions"]["Reason"]["required"]) <= set(reason)
     listed = client.post("/rest/v1/lists/1001/leads.json", {"input": [{"id": 1}]})
-    _check(
-        mapi,
-        listed,
-        _response_def(mapi, "POST", "/rest/v1/lists/{listId}/leads.json"),
-        "ListOperationOutputData",
+    _check_answer(
+        mapi, listed, "POST", "/rest/v1/lists/{listId}/leads.json", "ListOperationOutputData"
     )
     usage = client.get("/rest/v1/stats/usage.json")
-    _check(mapi, usage, _response_def(mapi, "GET", "/rest/v1/stats/usage.json"), "UsageData")
+    _check_answer(mapi, usage, "GET", "/rest/v1/stats/usage.json", "UsageData")
     for user in usage["result"][0]["users"]:
         assert set(mapi["definitions"]["UserCount"]["required"]) <= set(user)
     errors = client.get("/rest/v1/stats/errors.json")
-    _check(mapi, errors, _response_def(mapi, "GET", "/rest/v1/stats/errors.json"), "ErrorsData")
+    _check_answer(mapi, errors, "GET", "/rest/v1/stats/errors.json", "ErrorsData")
     describe = client.get("/rest/v1/leads/describe.json")
-    _check(
-        mapi, describe, _response_def(mapi, "GET", "/rest/v1/leads/describe.json"), "LeadAttribute"
-    )
+    _check_answer(mapi, describe, "GET", "/rest/v1/leads/describe.json", "LeadAttribute")
     _status, submitted = client.bulk_import(b"email\nc@x.com\n", {"format": "csv"})
-    _check(
-        mapi, submitted, _response_def(mapi, "POST", "/bulk/v1/leads.json"), "ImportLeadResponse"
-    )
+    _check_answer(mapi, submitted, "POST", "/bulk/v1/leads.json", "ImportLeadResponse")
     batch = submitted["result"][0]["batchId"]
     polled = client.get(f"/bulk/v1/leads/batch/{batch}.json")
-    _check(
-        mapi,
-        polled,
-        _response_def(mapi, "GET", "/bulk/v1/leads/batch/{batchId}.json"),
-        "ImportLeadResponse",
-    )
+    _check_answer(mapi, polled, "GET", "/bulk/v1/leads/batch/{batchId}.json", "ImportLeadResponse")
     failed = client.get("/rest/v1/lists/9/leads.json")
     _check(mapi, failed, "ResponseOfLead", "Lead")
     assert re.fullmatch(r"[0-9a-f]+#[0-9a-f]+", failed["requestId"])

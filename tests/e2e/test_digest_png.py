@@ -21,11 +21,11 @@ import pytest
 from leadsync.adapters.dead_letters import ERROR_CODE, ERROR_MESSAGE, DeadLetters
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
-from leadsync.models import Rejection, RejectionReason, Visitor
-from leadsync.sync.failures import ErrorEntry, from_record, from_rejection
+from leadsync.models import Rejection, RejectionReason
+from leadsync.sync.failures import ErrorEntry, from_rejection
 from tests.support.digest import ZONE, accepted_mail, dead_letter_batch, invoke, verified_sender
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.records import record_for
+from tests.support.records import refused_records
 
 pytestmark = pytest.mark.e2e
 WIDTH, HEIGHT = 1200, 1100
@@ -74,16 +74,7 @@ def _seed(state_table: str, dlq: str) -> None:
         )
         for i in range(3)
     ]
-    entries += [
-        from_record(
-            record_for(Visitor(email=f"refused{i}@example.com", chat_ids=[f"U{i}"])),
-            reason="marketo_1003",
-            detail="field value invalid",
-            at=at,
-            code="1003",
-        )
-        for i in range(2)
-    ]
+    entries += refused_records(2, "field value invalid", at)
     StateStore(state_table).record_errors(entries)
     letters = DeadLetters(dlq)
     for i in range(4):

@@ -16,7 +16,8 @@ import pytest
 
 from local.check_run import CheckRun, run_check
 from local.sync_run import run_cycle
-from local.world import LocalWorld, WorldOptions
+from local.world import LocalWorld
+from tests.support.local_world import started_world, stored_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -34,16 +35,8 @@ MISSING = {
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWorld]:
-    state = tmp_path_factory.mktemp("first-day")
-    with LocalWorld(WorldOptions(chats=CHATS, seed=23, state_dir=state, fresh=True)) as running:
+    with started_world(tmp_path_factory, "first-day", chats=CHATS, seed=23, fresh=True) as running:
         yield running
-
-
-def _errors(world: LocalWorld) -> list[dict[str, Any]]:
-    assert world.stack is not None
-    table = world.stack.outputs["StateTableName"]
-    items = world.client("dynamodb").scan(TableName=table)["Items"]
-    return [item for item in items if item["pk"]["S"].startswith("error#")]
 
 
 def _mark(world: LocalWorld) -> datetime | None:
@@ -82,7 +75,7 @@ def test_the_first_day_from_a_fresh_instance_to_every_lead(world: LocalWorld) ->
     assert len(world.marketo_leads()) == leads_before
     assert world.queue_depth("SyncQueueUrl") == 0
     assert _mark(world) is not None  # rewound by the cycle, not moved past the chats
-    errors = _errors(world)
+    errors = stored_errors(world)
     assert [(e["kind"]["S"], e["reason"]["S"]) for e in errors] == [
         ("configuration", "field_missing")
     ]

@@ -16,7 +16,8 @@ import pytest
 from leadsync.mapping.livechat_to_visitor import map_entries
 from leadsync.models import Visitor
 from local.sync_run import SEEDED_GEOGRAPHY, CycleReport, run_cycle, seed_known_visitors
-from local.world import LocalWorld, WorldOptions
+from local.world import LocalWorld
+from tests.support.local_world import started_world
 
 pytestmark = pytest.mark.e2e
 
@@ -26,8 +27,7 @@ GEOGRAPHY = {"country": "country", "state": "region", "city": "city", "timezone"
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWorld]:
-    state = tmp_path_factory.mktemp("sync-world")
-    with LocalWorld(WorldOptions(chats=CHATS, seed=23, state_dir=state)) as running:
+    with started_world(tmp_path_factory, "sync-world", chats=CHATS, seed=23) as running:
         yield running
 
 

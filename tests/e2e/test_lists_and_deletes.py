@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from local.simulators.livechat.authored import authored_chat
-from local.world import LocalWorld, WorldOptions
+from local.world import LocalWorld
+from tests.support.local_world import started_world
 
 pytestmark = pytest.mark.e2e
 
@@ -117,14 +118,14 @@ def _run(world: LocalWorld) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
-    options = WorldOptions(
+    with started_world(
+        tmp_path_factory,
+        "lists-world",
         stack_name="leadsync-lists",
-        state_dir=tmp_path_factory.mktemp("lists-world"),
         chats=0,
         list_rules=RULES,
         parameters={"ErasureTags": ERASURE_TAG},
-    )
-    with LocalWorld(options) as world:
+    ) as world:
         for list_id, name in ((POLAND, "Poland"), (RETURNING, "Returning visitors")):
             world.add_marketo_list(list_id, name)
         start = world.chats_start + timedelta(minutes=1)

@@ -13,8 +13,9 @@ import pytest
 
 from leadsync.adapters.dead_letters import DeadLetters
 from leadsync.ops.cli import main
-from local.world import LocalWorld, WorldOptions
+from local.world import LocalWorld
 from tests.support.handlers import forget_cached_clients
+from tests.support.local_world import started_world, stored_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +29,7 @@ def _get(url: str) -> Any:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWorld]:
-    state = tmp_path_factory.mktemp("world")
-    with LocalWorld(WorldOptions(chats=CHATS, seed=11, state_dir=state)) as running:
+    with started_world(tmp_path_factory, "world", chats=CHATS, seed=11) as running:
         yield running
 
 
@@ -101,10 +101,7 @@ def test_the_schedule_fetches_every_chat_of_the_window(
 def test_rejected_chats_are_kept_in_the_error_store(
     world: LocalWorld, fetched: dict[str, Any]
 ) -> None:
-    assert world.stack is not None
-    table = world.stack.outputs["StateTableName"]
-    items = world.client("dynamodb").scan(TableName=table)["Items"]
-    errors = [item for item in items if item["pk"]["S"].startswith("error#")]
+    errors = stored_errors(world)
     assert fetched["rejected"] > 0
     assert len(errors) == fetched["rejected"]
     assert all(item["chat_ids"]["L"] and item["reason"]["S"] for item in errors)

@@ -24,6 +24,7 @@ import pytest
 from local.simulators.livechat.webhooks import WebhookSender, incoming_chat, with_secret
 from local.sync_run import CycleReport, run_cycle, seed_known_visitors
 from local.world import LocalWorld, WorldOptions
+from tests.support.local_world import stored_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -94,14 +95,7 @@ def _function_logs(world: LocalWorld) -> list[tuple[str, str]]:
 
 
 def _error_reasons(world: LocalWorld) -> set[str]:
-    assert world.stack is not None
-    table = world.stack.outputs["StateTableName"]
-    items = world.client("dynamodb").scan(TableName=table)["Items"]
-    return {
-        f"{item['kind']['S']}/{item['reason']['S']}"
-        for item in items
-        if item["pk"]["S"].startswith("error#")
-    }
+    return {f"{item['kind']['S']}/{item['reason']['S']}" for item in stored_errors(world)}
 
 
 @pytest.fixture(scope="module")

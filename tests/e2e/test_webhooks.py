@@ -15,7 +15,8 @@ import pytest
 
 from local.simulators.livechat.authored import authored_chat
 from local.simulators.livechat.webhooks import WebhookSender, incoming_chat, with_secret
-from local.world import LocalWorld, WorldOptions
+from local.world import LocalWorld
+from tests.support.local_world import started_world
 from tests.support.polling import until
 
 pytestmark = pytest.mark.e2e
@@ -23,12 +24,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWorld]:
-    options = WorldOptions(
-        stack_name="leadsync-webhooks",
-        state_dir=tmp_path_factory.mktemp("webhooks-world"),
-        chats=0,
-    )
-    with LocalWorld(options) as world:
+    with started_world(
+        tmp_path_factory, "webhooks-world", stack_name="leadsync-webhooks", chats=0
+    ) as world:
         yield world
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
@@ -21,13 +20,7 @@ from leadsync.sync.fetch.batching import BatchLimits
 from local.simulators.marketo import MarketoSimulator
 from tests.support.chats import HOSTILE, hostile_entry
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
-from tests.support.handlers import (
-    event,
-    load_handler,
-    put_secret,
-    start_marketo,
-    upload_handler,
-)
+from tests.support.handlers import event, fresh_handler
 from tests.support.lambda_context import FakeLambdaContext
 
 pytestmark = pytest.mark.integration
@@ -61,12 +54,6 @@ WRONG_FOR_THE_UPLOAD: list[tuple[object, str]] = [
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff<>]")
 
 
-def _handler(name: str) -> ModuleType:
-    module = load_handler(name)
-    module.environment.cache_clear()
-    return module
-
-
 def _refusals(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
     return [vars(r) for r in caplog.records if r.msg == "event refused"]
 
@@ -81,7 +68,7 @@ def test_a_scheduled_function_refuses_any_other_event_and_logs_why(
     lambda_context: FakeLambdaContext,
 ) -> None:
     with caplog.at_level(logging.INFO), pytest.raises(InvalidEvent) as raised:
-        _handler(name).handler(wrong, lambda_context)
+        fresh_handler(name).handler(wrong, lambda_context)
     message = str(raised.value)
     assert message.startswith("expected an EventBridge Scheduled Event; ")
     assert words in message
@@ -89,24 +76,6 @@ def test_a_scheduled_function_refuses_any_other_event_and_logs_why(
     assert logged["levelno"] == logging.ERROR
     assert logged["problem"] in message
     assert "jane.doe" not in json.dumps(logged, default=str)  # the event's content stays out
-
-
-@pytest.fixture
-def marketo() -> Iterator[MarketoSimulator]:
-    sim = start_marketo()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def upload(
-    monkeypatch: pytest.MonkeyPatch,
-    marketo: MarketoSimulator,
-    state_table: str,
-    queues: dict[str, str],
-) -> ModuleType:
-    """The upload handler, its environment pointing at moto and the Marketo simulator."""
-    return upload_handler(monkeypatch, put_secret(marketo), state_table, queues)
 
 
 def _writes(marketo: MarketoSimulator) -> list[str]:

@@ -35,13 +35,20 @@ def _copy(table: str, clocks: Clocks, **options: float) -> DynamoDBBreaker:
     )
 
 
+def _call(copy: DynamoDBBreaker, *, ok: bool) -> None:
+    """One call to Marketo through the breaker `copy`, which succeeds or fails."""
+    copy.before_call()
+    if ok:
+        copy.succeeded()
+    else:
+        copy.failed()
+
+
 def test_sustained_failures_across_copies_open_it_for_everyone(state_table: str) -> None:
     clocks = Clocks()
     one, two = _copy(state_table, clocks), _copy(state_table, clocks)
-    one.before_call()
-    one.failed()
-    two.before_call()
-    two.failed()
+    _call(one, ok=False)
+    _call(two, ok=False)
     assert one.snapshot().state == CLOSED
     one.failed()  # the third in a row, whichever copy saw it
     state = two.snapshot()
@@ -55,12 +62,9 @@ def test_a_success_between_failures_keeps_it_closed(state_table: str) -> None:
     clocks = Clocks()
     copy = _copy(state_table, clocks)
     for _ in range(5):
-        copy.before_call()
-        copy.failed()
-        copy.before_call()
-        copy.failed()
-        copy.before_call()
-        copy.succeeded()
+        _call(copy, ok=False)
+        _call(copy, ok=False)
+        _call(copy, ok=True)
     assert copy.snapshot().state == CLOSED
     assert copy.snapshot().failures == 0
 
@@ -118,7 +122,6 @@ def test_a_healthy_run_reads_the_item_only_every_few_seconds(state_table: str) -
     clocks = Clocks()
     copy = _copy(state_table, clocks)
     for _ in range(50):
-        copy.before_call()
-        copy.succeeded()
+        _call(copy, ok=True)
         clocks.advance(0.1)  # 50 calls in 5 s
     assert copy.requests <= 3

@@ -4,10 +4,9 @@ simulator. Delays are 0 and the simulator's clock is moved: nothing sleeps."""
 
 from __future__ import annotations
 
-import itertools
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,17 +22,18 @@ from leadsync.adapters.bulk import (
 )
 from leadsync.adapters.queue import SqsQueue
 from leadsync.adapters.state import StateStore
-from leadsync.bulk.choice import stage
-from leadsync.bulk.engine import BulkPorts, StepResult, process
+from leadsync.bulk.engine import process
 from leadsync.bulk.jobs import BulkMessage, JobStatus
 from leadsync.bulk.schedule import BulkSettings
-from leadsync.limiter.api import Outcome, Permit
+from leadsync.bulk.staging import Staged, stage
+from leadsync.bulk.step import BulkPorts, StepResult
 from leadsync.marketo import MarketoClient, MarketoEndpoints
 from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.messages import SyncRecord
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
 from tests.support.handlers import LIMITS as ENV_LIMITS
 from tests.support.handlers import event, load_handler, put_secret, start_marketo
+from tests.support.limiters import OpenLimiter
 
 pytestmark = pytest.mark.integration
 
@@ -41,15 +41,26 @@ CLIENT_ID, SECRET = "leadsync-client", "leadsync-secret"
 LIMITS = BatchLimits(max_records=300, max_body_bytes=200_000)
 
 
-class OpenLimiter:
-    def __init__(self) -> None:
-        self._ids = itertools.count()
+@dataclass(frozen=True)
+class Resources:
+    """The bulk path's queue and bucket, and the sync queue it gives records back to."""
 
-    def acquire(self, *, deadline_monotonic: float) -> Permit:
-        return Permit(f"lease-{next(self._ids)}", 0, 1)
+    bulk_url: str
+    sync_url: str
+    bucket: str
 
-    def release(self, permit: Permit, outcome: Outcome) -> None:
-        return None
+
+def bulk_resources() -> Resources:
+    """Fresh queues and bucket on moto."""
+    suffix = uuid.uuid4().hex[:10]
+    sqs = boto3.client("sqs")
+    made = Resources(
+        bulk_url=sqs.create_queue(QueueName=f"bulk-{suffix}")["QueueUrl"],
+        sync_url=sqs.create_queue(QueueName=f"sync-{suffix}")["QueueUrl"],
+        bucket=f"bulk-{suffix}",
+    )
+    boto3.client("s3").create_bucket(Bucket=made.bucket)
+    return made
 
 
 @dataclass
@@ -60,6 +71,18 @@ class World:
     state: StateStore
     queue_url: str
     bucket: str
+
+    def stage(self, records: Sequence[SyncRecord], settings: BulkSettings, now: datetime) -> Staged:
+        """Stage the records as the fetch would, through this world's ports."""
+        ports = self.ports
+        return stage(
+            records,
+            files=ports.files,
+            jobs=ports.jobs,
+            queue=ports.queue,
+            settings=settings,
+            now=now,
+        )
 
     def deliver_all(self, settings: BulkSettings, advance_s: float = 60) -> list[StepResult]:
         """Receive and process every step until the queue is empty; the simulator's clock
@@ -95,29 +118,25 @@ def world(state_table: str, moto_server: str) -> Iterator[World]:
     ).start()
     endpoints = MarketoEndpoints(f"{sim.base_url}/rest", f"{sim.base_url}/identity")
     client = MarketoClient(endpoints, CLIENT_ID, SECRET, OpenLimiter())
-    suffix = uuid.uuid4().hex[:10]
-    sqs, s3 = boto3.client("sqs"), boto3.client("s3")
-    bulk_url = sqs.create_queue(QueueName=f"bulk-{suffix}")["QueueUrl"]
-    sync_url = sqs.create_queue(QueueName=f"sync-{suffix}")["QueueUrl"]
-    bucket = f"bulk-{suffix}"
-    s3.create_bucket(Bucket=bucket)
+    aws = bulk_resources()
     state = StateStore(state_table)
     ports = BulkPorts(
         jobs=DynamoDBJobStore(state_table),
         slots=DynamoDBImportSlots(state_table),
-        files=S3StagedFiles(bucket),
+        files=S3StagedFiles(aws.bucket),
         marketo=client,
-        queue=SqsBulkSender(bulk_url),
-        rest=SqsQueue(sync_url),
+        queue=SqsBulkSender(aws.bulk_url),
+        rest=SqsQueue(aws.sync_url),
         errors=state,
     )
     try:
-        yield World(sim, client, ports, state, bulk_url, bucket)
+        yield World(sim, client, ports, state, aws.bulk_url, aws.bucket)
     finally:
         client.close()
         sim.stop()
-        sqs.delete_queue(QueueUrl=bulk_url)
-        sqs.delete_queue(QueueUrl=sync_url)
+        sqs = boto3.client("sqs")
+        sqs.delete_queue(QueueUrl=aws.bulk_url)
+        sqs.delete_queue(QueueUrl=aws.sync_url)
 
 
 def create(n: int, **fields: Any) -> SyncRecord:
@@ -147,14 +166,7 @@ def test_a_job_imports_keeps_protected_values_and_stores_its_failed_rows(world: 
     records = [create(1, city="Lyon"), update, broken, odd]
     settings = BulkSettings(poll_delays=(0,), warnings_are_failures=False)
     now = datetime.now(UTC)
-    staged = stage(
-        records,
-        files=world.ports.files,
-        jobs=world.ports.jobs,
-        queue=world.ports.queue,
-        settings=settings,
-        now=now,
-    )
+    staged = world.stage(records, settings, now)
     [job_id] = staged.jobs
     results = world.deliver_all(settings)
     assert next(r.outcome for r in results) == "submitted"
@@ -192,14 +204,7 @@ def test_queue_full_at_marketo_waits_and_every_file_gets_in(world: World) -> Non
     world.sim.set_config({"bulk_queued_slots": 1, "bulk_running_slots": 1})
     settings = BulkSettings(poll_delays=(0,), busy_delay_seconds=0, max_file_bytes=200)
     records = [create(n) for n in range(12)]
-    staged = stage(
-        records,
-        files=world.ports.files,
-        jobs=world.ports.jobs,
-        queue=world.ports.queue,
-        settings=settings,
-        now=datetime.now(UTC),
-    )
+    staged = world.stage(records, settings, datetime.now(UTC))
     assert len(staged.jobs) >= 3
     results = world.deliver_all(settings)
     assert "marketo_busy" in {r.outcome for r in results}
@@ -214,12 +219,8 @@ def test_the_bulk_handler_runs_a_step_and_drops_a_body_that_is_not_one(
 ) -> None:
     marketo = start_marketo(bulk_start_delay_seconds=0)
     try:
-        suffix = uuid.uuid4().hex[:10]
-        sqs, s3 = boto3.client("sqs"), boto3.client("s3")
-        bulk_url = sqs.create_queue(QueueName=f"bulk-{suffix}")["QueueUrl"]
-        sync_url = sqs.create_queue(QueueName=f"sync-{suffix}")["QueueUrl"]
-        bucket = f"bulk-{suffix}"
-        s3.create_bucket(Bucket=bucket)
+        aws, sqs = bulk_resources(), boto3.client("sqs")
+        bulk_url, sync_url, bucket = aws.bulk_url, aws.sync_url, aws.bucket
         for key, value in {
             **ENV_LIMITS,
             "STATE_TABLE": state_table,

@@ -5,23 +5,22 @@ missing and unambiguous, and a second --fix changes nothing."""
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from leadsync.limiter.api import Outcome, Permit
 from leadsync.lists.rules import ListRules
 from leadsync.mapping.fieldmap import default_field_map
 from leadsync.marketo import MarketoClient, MarketoEndpoints
 from leadsync.marketo.schema import Folder
 from leadsync.readiness.marketo_checks import MarketoSetup, check_marketo
 from leadsync.readiness.report import Report
+from leadsync.runtime.wiring.meter import quota_calls
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
+from tests.support.limiters import OpenLimiter
 
 pytestmark = pytest.mark.integration
 
@@ -32,21 +31,10 @@ RULES = ListRules.parse(
 )
 
 
-@dataclass
-class Limiter:
-    ids: Iterator[int] = field(default_factory=itertools.count)
-
-    def acquire(self, *, deadline_monotonic: float) -> Permit:
-        return Permit(f"lease-{next(self.ids)}", 0, 1)
-
-    def release(self, permit: Permit, outcome: Outcome) -> None:
-        return None
-
-
 def _client(sim: MarketoSimulator, secret: str = SECRET) -> MarketoClient:
     endpoints = MarketoEndpoints(sim.base_url, f"{sim.base_url}/identity")
     return MarketoClient(
-        endpoints, CLIENT_ID, secret, Limiter(), deadline=lambda: time.monotonic() + 10
+        endpoints, CLIENT_ID, secret, OpenLimiter(), deadline=lambda: time.monotonic() + 10
     )
 
 
@@ -57,8 +45,7 @@ def _check(
     setup = MarketoSetup(default_field_map(), rules, list_folder=Folder(id=12))
     report = Report()
     check_marketo(client, setup, report, fix=fix, now=NOW)
-    calls = sum(n for kind, n in client.calls.items() if kind != "identity")
-    return report, calls
+    return report, quota_calls(client.calls)
 
 
 def _status(report: Report) -> dict[str, str]:

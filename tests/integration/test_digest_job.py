@@ -21,11 +21,11 @@ from leadsync.limiter.config import LimiterConfig
 from leadsync.limiter.dynamodb import DynamoDBLimiter
 from leadsync.limiter.item import key
 from leadsync.limiter.readout import LimiterReadout
-from leadsync.models import Rejection, RejectionReason, Visitor
-from leadsync.sync.failures import ErrorEntry, from_record, from_rejection
+from leadsync.models import Rejection, RejectionReason
+from leadsync.sync.failures import ErrorEntry, from_rejection
 from tests.support.digest import ZONE, accepted_mail, dead_letter_batch, invoke, verified_sender
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.records import record_for
+from tests.support.records import refused_records
 
 pytestmark = pytest.mark.integration
 LIMITS = LimiterConfig(daily_cap=25_000, daily_quota=50_000, quota_timezone=ZONE)
@@ -37,18 +37,13 @@ def seed_failures(state_table: str, dlq: str) -> None:
         from_rejection(Rejection(chat_id=f"R{i}", reason=RejectionReason.MISSING_EMAIL), at=now)
         for i in range(3)
     ]
-    refused = [
-        from_record(
-            record_for(Visitor(email=f"refused{i}@example.com", chat_ids=[f"U{i}"])),
-            reason="marketo_1003",
-            detail="Marketo refused jane.doe@example.com",
-            at=now,
-            correlation_id="run-7",
-            code="1003",
-            request="createOnly 2 records",
-        )
-        for i in range(2)
-    ]
+    refused = refused_records(
+        2,
+        "Marketo refused jane.doe@example.com",
+        now,
+        correlation_id="run-7",
+        request="createOnly 2 records",
+    )
     StateStore(state_table).record_errors([*rejections, *refused])
     letters = DeadLetters(dlq)
     letters.send_batch(dead_letter_batch("run-1", "HTTP 503", "Service Unavailable"))

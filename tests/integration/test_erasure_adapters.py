@@ -11,8 +11,9 @@ import pytest
 
 from leadsync.adapters.erasures import ErasureQueue, read_erasure_file, s3_text_reader
 from leadsync.adapters.identities import IdentityStore, identity_key
-from leadsync.erasure.deletes import ErasureSource
+from leadsync.erasure.request import ErasureSource
 from leadsync.errors import ConfigurationError
+from tests.support.queues import queue_depth
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -26,14 +27,6 @@ def erasure_queue(moto_server: str) -> Iterator[str]:
         yield url
     finally:
         client.delete_queue(QueueUrl=url)
-
-
-def _depth(url: str) -> int:
-    attributes = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
 
 
 def test_queue_receives_requests_and_deletes_only_confirmed(erasure_queue: str) -> None:
@@ -57,7 +50,7 @@ def test_queue_receives_requests_and_deletes_only_confirmed(erasure_queue: str) 
 
     handles = received.receipt_handles
     assert queue.confirm(handles[:5]) == 5
-    assert _depth(erasure_queue) == len(bodies) - 5
+    assert queue_depth(erasure_queue) == len(bodies) - 5
     # unconfirmed messages are still in flight, not received again yet
     assert queue.receive(10).requests == []
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -26,7 +26,7 @@ from tests.support.handlers import (
     LIMITS,
     checked_schema,
     event,
-    load_handler,
+    fresh_handler,
     put_secret,
     start_marketo,
     upload_handler,
@@ -38,27 +38,13 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 1, 2, tzinfo=UTC)
 
 
-def _handler(name: str) -> ModuleType:
-    module = load_handler(name)
-    module.environment.cache_clear()
-    return module
-
-
 @pytest.fixture
 def simulator() -> Iterator[LiveChatSimulator]:
     with LiveChatSimulator(GenerationParams(chats=200, start=START, end=END, seed=3)) as sim:
         yield sim
 
 
-@pytest.fixture
-def marketo() -> Iterator[MarketoSimulator]:
-    sim = start_marketo()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def secret(simulator: LiveChatSimulator, marketo: MarketoSimulator) -> str:
+def _secret(marketo: MarketoSimulator, simulator: LiveChatSimulator) -> str:
     return put_secret(
         marketo,
         livechat_account_id=simulator.account_id,
@@ -67,18 +53,56 @@ def secret(simulator: LiveChatSimulator, marketo: MarketoSimulator) -> str:
     )
 
 
-def _fetch_env(
-    monkeypatch: pytest.MonkeyPatch, secret: str, state_table: str, queues: dict[str, str]
-) -> None:
-    for key, value in {
-        **LIMITS,
-        "STATE_TABLE": state_table,
-        "CREDENTIALS_SECRET": secret,
-        "SYNC_QUEUE_URL": queues["sync"],
-        "FETCH_OVERLAP_MINUTES": "10",
-        "FETCH_START": START.isoformat(),
-    }.items():
-        monkeypatch.setenv(key, value)
+@pytest.fixture
+def secret(simulator: LiveChatSimulator, marketo: MarketoSimulator) -> str:
+    return _secret(marketo, simulator)
+
+
+@dataclass(frozen=True)
+class Env:
+    """What the handlers here run against: moto's table and queues, the environment each
+    function reads, the Lambda context they are called with."""
+
+    monkeypatch: pytest.MonkeyPatch
+    state_table: str
+    queues: dict[str, str]
+    context: FakeLambdaContext
+
+    def for_fetch(self, secret: str) -> None:
+        self._set(
+            **LIMITS,
+            STATE_TABLE=self.state_table,
+            CREDENTIALS_SECRET=secret,
+            SYNC_QUEUE_URL=self.queues["sync"],
+            FETCH_OVERLAP_MINUTES="10",
+            FETCH_START=START.isoformat(),
+        )
+
+    def for_upload(self, secret: str, **limits: str) -> None:
+        upload_handler(self.monkeypatch, secret, self.state_table, self.queues, **limits)
+
+    def for_digest(self, sender: str) -> None:
+        self._set(
+            STATE_TABLE=self.state_table,
+            CREDENTIALS_SECRET="unused",
+            DEAD_LETTER_QUEUE_URL=self.queues["dlq"],
+            ADMIN_EMAIL="admin@example.com,ops@example.com",
+            SENDER_EMAIL=sender,
+        )
+
+    def _set(self, **values: str) -> None:
+        for key, value in values.items():
+            self.monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def env(
+    monkeypatch: pytest.MonkeyPatch,
+    state_table: str,
+    queues: dict[str, str],
+    lambda_context: FakeLambdaContext,
+) -> Env:
+    return Env(monkeypatch, state_table, queues, lambda_context)
 
 
 def _received(url: str) -> list[dict[str, Any]]:
@@ -92,15 +116,10 @@ def _received(url: str) -> list[dict[str, Any]]:
 
 
 def test_fetch_handler_queues_what_marketo_lacks_and_moves_the_mark(
-    monkeypatch: pytest.MonkeyPatch,
-    simulator: LiveChatSimulator,
-    marketo: MarketoSimulator,
-    secret: str,
-    state_table: str,
-    queues: dict[str, str],
-    lambda_context: FakeLambdaContext,
+    env: Env, secret: str, simulator: LiveChatSimulator, marketo: MarketoSimulator
 ) -> None:
-    _fetch_env(monkeypatch, secret, state_table, queues)
+    env.for_fetch(secret)
+    state_table, queues, lambda_context = env.state_table, env.queues, env.context
     entries = [
         {**{k: v for k, v in chat.items() if k != "threads"}, "thread": t}
         for chat in simulator.all_chats()
@@ -110,7 +129,7 @@ def test_fetch_handler_queues_what_marketo_lacks_and_moves_the_mark(
     known = expected.visitors[0]
     marketo.seed_leads([{"email": known.email.upper(), "country": "Atlantis"}])
 
-    summary = _handler("fetch").handler(event("fetch_schedule.json"), lambda_context)
+    summary = fresh_handler("fetch").handler(event("fetch_schedule.json"), lambda_context)
 
     assert summary["until"] == "2026-01-02T00:00:00Z"
     assert summary["visitors"] == len(expected.visitors) > 0
@@ -135,24 +154,22 @@ def test_fetch_handler_queues_what_marketo_lacks_and_moves_the_mark(
 
 def test_fetch_handler_refuses_other_events(lambda_context: FakeLambdaContext) -> None:
     with pytest.raises(InvalidEvent):
-        _handler("fetch").handler(event("upload_sqs.json"), lambda_context)
+        fresh_handler("fetch").handler(event("upload_sqs.json"), lambda_context)
 
 
 def test_upload_handler_writes_the_sample_and_dead_letters_the_broken_messages(
-    monkeypatch: pytest.MonkeyPatch,
-    marketo: MarketoSimulator,
-    secret: str,
-    state_table: str,
-    queues: dict[str, str],
-    lambda_context: FakeLambdaContext,
+    env: Env, secret: str, marketo: MarketoSimulator
 ) -> None:
-    _upload_env(monkeypatch, secret, state_table, queues)
+    env.for_upload(secret)
+    state_table, queues, lambda_context = env.state_table, env.queues, env.context
     marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org", "city": None}])
     sample = event("upload_sqs.json")
     records: list[dict[str, Any]] = sample["Records"]  # type: ignore[assignment]
     poison = {**records[0], "messageId": "poison-1", "body": "not json"}
     wrong = {**records[0], "messageId": "poison-2", "body": '{"records": []}'}
-    response = _handler("upload").handler({"Records": [records[0], poison, wrong]}, lambda_context)
+    response = fresh_handler("upload").handler(
+        {"Records": [records[0], poison, wrong]}, lambda_context
+    )
     # the broken messages are dealt with, not retried: kept as they came, with the reason
     assert response == {"batchItemFailures": []}
     letters = DeadLetters(queues["dlq"]).peek(10)
@@ -164,21 +181,8 @@ def test_upload_handler_writes_the_sample_and_dead_letters_the_broken_messages(
     assert leads["jane.doe@example.com"]["country"] == "United States"
     assert leads["max.mustermann@example.org"]["city"] == "Berlin"
     # delivered again: nothing written twice, no second lead
-    assert _handler("upload").handler(sample, lambda_context) == {"batchItemFailures": []}
+    assert fresh_handler("upload").handler(sample, lambda_context) == {"batchItemFailures": []}
     assert len(marketo.leads()) == 2
-
-
-def _digest_env(
-    monkeypatch: pytest.MonkeyPatch, state_table: str, queues: dict[str, str], sender: str
-) -> None:
-    for key, value in {
-        "STATE_TABLE": state_table,
-        "CREDENTIALS_SECRET": "unused",
-        "DEAD_LETTER_QUEUE_URL": queues["dlq"],
-        "ADMIN_EMAIL": "admin@example.com,ops@example.com",
-        "SENDER_EMAIL": sender,
-    }.items():
-        monkeypatch.setenv(key, value)
 
 
 def _seed_error(state_table: str) -> None:
@@ -186,45 +190,27 @@ def _seed_error(state_table: str) -> None:
     StateStore(state_table).record_error(from_rejection(rejection, at=datetime.now(UTC)))
 
 
-def test_digest_handler_mails_then_moves_the_watermark(
-    monkeypatch: pytest.MonkeyPatch,
-    state_table: str,
-    queues: dict[str, str],
-    lambda_context: FakeLambdaContext,
-) -> None:
+def test_digest_handler_mails_then_moves_the_watermark(env: Env) -> None:
+    state_table, queues, lambda_context = env.state_table, env.queues, env.context
     sender = f"leadsync-{uuid.uuid4().hex[:8]}@example.com"
     boto3.client("sesv2").create_email_identity(EmailIdentity=sender)
-    _digest_env(monkeypatch, state_table, queues, sender)
+    env.for_digest(sender)
     _seed_error(state_table)
     boto3.client("sqs").send_message(QueueUrl=queues["dlq"], MessageBody="poison")
 
-    summary = _handler("digest").handler(event("digest_schedule.json"), lambda_context)
+    summary = fresh_handler("digest").handler(event("digest_schedule.json"), lambda_context)
     assert summary["sent"] is True
     assert (summary["errors"], summary["dead_letters"]) == (1, 1)
     assert StateStore(state_table).get_digest_watermark() is not None
 
 
-def test_digest_handler_marks_nothing_when_ses_refuses(
-    monkeypatch: pytest.MonkeyPatch,
-    state_table: str,
-    queues: dict[str, str],
-    lambda_context: FakeLambdaContext,
-) -> None:
-    _digest_env(monkeypatch, state_table, queues, "unverified@example.com")
+def test_digest_handler_marks_nothing_when_ses_refuses(env: Env) -> None:
+    state_table, lambda_context = env.state_table, env.context
+    env.for_digest("unverified@example.com")
     _seed_error(state_table)
     with pytest.raises(DependencyError):
-        _handler("digest").handler(event("digest_schedule.json"), lambda_context)
+        fresh_handler("digest").handler(event("digest_schedule.json"), lambda_context)
     assert StateStore(state_table).get_digest_watermark() is None
-
-
-def _upload_env(
-    monkeypatch: pytest.MonkeyPatch,
-    secret: str,
-    state_table: str,
-    queues: dict[str, str],
-    **limits: str,
-) -> None:
-    upload_handler(monkeypatch, secret, state_table, queues, **limits)
 
 
 def _waiting(queue: str) -> dict[str, int]:
@@ -240,18 +226,13 @@ def _logged_results(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
 
 
 def test_a_spent_daily_cap_parks_the_rest_until_the_reset(
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    marketo: MarketoSimulator,
-    secret: str,
-    state_table: str,
-    queues: dict[str, str],
-    lambda_context: FakeLambdaContext,
+    env: Env, secret: str, marketo: MarketoSimulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _upload_env(monkeypatch, secret, state_table, queues, MARKETO_DAILY_CAP="2")
+    env.for_upload(secret, MARKETO_DAILY_CAP="2")
+    state_table, queues, lambda_context = env.state_table, env.queues, env.context
     checked_schema(state_table)  # `leadsync check` passed: no describe within the hour
     marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
-    response = _handler("upload").handler(event("upload_sqs.json"), lambda_context)
+    response = fresh_handler("upload").handler(event("upload_sqs.json"), lambda_context)
     assert response == {"batchItemFailures": []}  # nothing failed: the rest waits
     assert [lead["email"] for lead in marketo.leads()].count("jane.doe@example.com") == 1
     # the instance's usage read first (it counts, like any call), then the create
@@ -265,25 +246,13 @@ def test_a_spent_daily_cap_parks_the_rest_until_the_reset(
 
 
 def test_a_spent_rate_sends_the_rest_back_with_a_short_delay(
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    marketo: MarketoSimulator,
-    secret: str,
-    state_table: str,
-    queues: dict[str, str],
+    env: Env, secret: str, marketo: MarketoSimulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _upload_env(
-        monkeypatch,
-        secret,
-        state_table,
-        queues,
-        MARKETO_CALLS_PER_WINDOW="2",
-        MARKETO_BURST="1",
-    )
+    env.for_upload(secret, MARKETO_CALLS_PER_WINDOW="2", MARKETO_BURST="1")
+    queues = env.queues
     marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
-    short = FakeLambdaContext()
-    short.get_remaining_time_in_millis = lambda: 16_000  # type: ignore[method-assign]
-    response = _handler("upload").handler(event("upload_sqs.json"), short)
+    short = FakeLambdaContext(remaining_ms=16_000)
+    response = fresh_handler("upload").handler(event("upload_sqs.json"), short)
     assert response == {"batchItemFailures": []}
     used = marketo.audit()["quota_used"]
     assert 1 <= used < 3  # the usage read, maybe the create, then no permit in the time left
@@ -306,32 +275,27 @@ def _fresh(sample: dict[str, Any], message_id: str, receives: int = 1) -> dict[s
 
 
 def test_marketo_failing_sends_the_batch_back_with_its_history_then_opens_the_breaker(
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    marketo: MarketoSimulator,
-    secret: str,
-    state_table: str,
-    queues: dict[str, str],
+    env: Env, secret: str, marketo: MarketoSimulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _upload_env(monkeypatch, secret, state_table, queues, BREAKER_FAILURE_THRESHOLD="2")
+    env.for_upload(secret, BREAKER_FAILURE_THRESHOLD="2")
+    state_table, queues = env.state_table, env.queues
     checked_schema(state_table)  # `leadsync check` passed: no describe within the hour
     marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
     marketo.set_faults(http_5xx_probability=1.0, http_5xx_statuses=[503])
-    short = FakeLambdaContext()
-    short.get_remaining_time_in_millis = lambda: 17_000  # type: ignore[method-assign]
+    short = FakeLambdaContext(remaining_ms=17_000)
     sample = event("upload_sqs.json")
 
-    first = _handler("upload").handler(_fresh(sample, "m-1"), short)
+    first = fresh_handler("upload").handler(_fresh(sample, "m-1"), short)
     assert first == {"batchItemFailures": []}  # dealt with: sent back for later
     [result] = _logged_results(caplog)
     assert (result["retried"], result["failure"], result["wait_reason"]) == (2, "HTTP 503", "retry")
     assert _waiting(queues["sync"])["ApproximateNumberOfMessagesDelayed"] == 1
 
     caplog.clear()
-    _handler("upload").handler(_fresh(sample, "m-2"), short)  # the second failure in a row
+    fresh_handler("upload").handler(_fresh(sample, "m-2"), short)  # the second failure in a row
     caplog.clear()
     calls = len(marketo.audit()["requests"])
-    third = _handler("upload").handler(_fresh(sample, "m-3"), short)
+    third = fresh_handler("upload").handler(_fresh(sample, "m-3"), short)
     assert third == {"batchItemFailures": []}
     [result] = _logged_results(caplog)
     assert (result["deferred"], result["wait_reason"]) == (2, "circuit_open")
@@ -341,31 +305,26 @@ def test_marketo_failing_sends_the_batch_back_with_its_history_then_opens_the_br
 
 
 def test_a_message_delivered_again_after_its_writes_were_accepted_writes_nothing(
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    marketo: MarketoSimulator,
-    secret: str,
-    state_table: str,
-    queues: dict[str, str],
-    lambda_context: FakeLambdaContext,
+    env: Env, secret: str, marketo: MarketoSimulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _upload_env(monkeypatch, secret, state_table, queues)
+    env.for_upload(secret)
+    lambda_context = env.context
     marketo.seed_leads([{"id": 1042, "email": "max.mustermann@example.org"}])
     sample = event("upload_sqs.json")
-    _handler("upload").handler(_fresh(sample, "m-1"), lambda_context)
+    fresh_handler("upload").handler(_fresh(sample, "m-1"), lambda_context)
     writes = [r["action"] for r in marketo.audit()["requests"] if r["action"].startswith("sync")]
     assert writes == ["sync:createOnly", "sync:updateOnly"]
 
     # the same message again (its result kept with the idempotency record): no call at all
     seen = len(marketo.audit()["requests"])
-    assert _handler("upload").handler(_fresh(sample, "m-1", 2), lambda_context) == {
+    assert fresh_handler("upload").handler(_fresh(sample, "m-1", 2), lambda_context) == {
         "batchItemFailures": []
     }
     assert len(marketo.audit()["requests"]) == seen
 
     # the process died after Marketo accepted, before anything was kept: SQS delivers again
     caplog.clear()
-    _handler("upload").handler(_fresh(sample, "m-1-lost", 2), lambda_context)
+    fresh_handler("upload").handler(_fresh(sample, "m-1-lost", 2), lambda_context)
     after = [r["action"] for r in marketo.audit()["requests"][seen:] if r["action"] != "identity"]
     assert after == ["lookup"]  # read, found written, nothing written twice
     [result] = _logged_results(caplog)
@@ -374,15 +333,10 @@ def test_a_message_delivered_again_after_its_writes_were_accepted_writes_nothing
 
 
 def test_fetch_stops_while_the_breaker_is_open_and_keeps_its_mark(
-    monkeypatch: pytest.MonkeyPatch,
-    simulator: LiveChatSimulator,
-    marketo: MarketoSimulator,
-    secret: str,
-    state_table: str,
-    queues: dict[str, str],
-    lambda_context: FakeLambdaContext,
+    env: Env, secret: str, marketo: MarketoSimulator
 ) -> None:
-    _fetch_env(monkeypatch, secret, state_table, queues)
+    env.for_fetch(secret)
+    state_table, queues, lambda_context = env.state_table, env.queues, env.context
     # the upload found Marketo failing a moment ago
     boto3.client("dynamodb").put_item(
         TableName=state_table,
@@ -395,7 +349,7 @@ def test_fetch_stops_while_the_breaker_is_open_and_keeps_its_mark(
         },
     )
     with pytest.raises(CircuitOpen):
-        _handler("fetch").handler(event("fetch_schedule.json"), lambda_context)
+        fresh_handler("fetch").handler(event("fetch_schedule.json"), lambda_context)
     assert StateStore(state_table).get_high_water_mark() is None  # the next run reads again
     lookups = [r for r in marketo.audit()["requests"] if r["action"] == "lookup"]
     assert lookups == []
@@ -409,15 +363,10 @@ def _message(sample: dict[str, Any], message_id: str, body: dict[str, Any]) -> d
 
 
 def test_upload_handler_adds_a_created_lead_to_a_list_once_it_exists_then_deletes(
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    marketo: MarketoSimulator,
-    secret: str,
-    state_table: str,
-    queues: dict[str, str],
-    lambda_context: FakeLambdaContext,
+    env: Env, secret: str, marketo: MarketoSimulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _upload_env(monkeypatch, secret, state_table, queues)
+    env.for_upload(secret)
+    lambda_context = env.context
     [known] = marketo.seed_leads([{"email": "known@example.com"}])
     sample = event("upload_sqs.json")
     at = "2026-01-15T13:00:00Z"
@@ -443,7 +392,7 @@ def test_upload_handler_adds_a_created_lead_to_a_list_once_it_exists_then_delete
             }
         ],
     }
-    handler = _handler("upload").handler
+    handler = fresh_handler("upload").handler
 
     # the list add comes before the create: it waits, without a call to Marketo
     assert handler(_message(sample, "l-1", add), lambda_context) == {"batchItemFailures": []}
@@ -477,26 +426,16 @@ def test_upload_handler_adds_a_created_lead_to_a_list_once_it_exists_then_delete
 
 
 def test_on_a_fresh_instance_the_upload_gives_its_batch_back_and_says_why_once(
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    simulator: LiveChatSimulator,
-    state_table: str,
-    queues: dict[str, str],
-    lambda_context: FakeLambdaContext,
+    env: Env, simulator: LiveChatSimulator, caplog: pytest.LogCaptureFixture
 ) -> None:
+    state_table, queues, lambda_context = env.state_table, env.queues, env.context
     fresh = start_marketo(fresh=True)
     try:
-        secret = put_secret(
-            fresh,
-            livechat_account_id=simulator.account_id,
-            livechat_token=DEFAULT_TOKEN,
-            livechat_api_url=simulator.base_url,
-        )
-        _upload_env(monkeypatch, secret, state_table, queues)
+        env.for_upload(_secret(fresh, simulator))
         for n in range(2):  # two deliveries of the batch (two SQS messages)
             sent = event("upload_sqs.json")
             sent["Records"][0]["messageId"] = f"message-{n}"  # type: ignore[index]
-            response = _handler("upload").handler(sent, lambda_context)
+            response = fresh_handler("upload").handler(sent, lambda_context)
             assert response == {"batchItemFailures": []}  # nothing failed: the batch waits
         assert fresh.leads() == []
         actions = [r["action"] for r in fresh.audit()["requests"] if r["action"] != "identity"]

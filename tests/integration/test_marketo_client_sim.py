@@ -6,10 +6,9 @@ that the simulator saw exactly the calls the limiter let through."""
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,32 +25,19 @@ from leadsync.marketo import (
     MarketoRateLimited,
 )
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
+from tests.support.limiters import RecordingLimiter as Recording
 
 pytestmark = pytest.mark.integration
 
 CLIENT_ID, SECRET = "leadsync-client", "leadsync-secret"
 
 
-@dataclass
-class RecordingLimiter:
-    acquired: list[str] = field(default_factory=list)
-    released: list[tuple[str, Outcome]] = field(default_factory=list)
-    _ids: Iterator[int] = field(default_factory=itertools.count)
+class RecordingLimiter(Recording):
+    """Also checks that every permit is asked for with its deadline still ahead."""
 
     def acquire(self, *, deadline_monotonic: float) -> Permit:
         assert deadline_monotonic > time.monotonic()
-        lease = f"lease-{next(self._ids)}"
-        self.acquired.append(lease)
-        return Permit(lease, 0, 1)
-
-    def release(self, permit: Permit, outcome: Outcome) -> None:
-        assert permit.lease_id in self.acquired
-        assert permit.lease_id not in {lease for lease, _ in self.released}
-        self.released.append((permit.lease_id, outcome))
-
-    @property
-    def outcomes(self) -> list[Outcome]:
-        return [o for _, o in self.released]
+        return super().acquire(deadline_monotonic=deadline_monotonic)
 
 
 @dataclass

@@ -23,8 +23,9 @@ from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record
 from leadsync.sync.messages import FailureNote, SyncBatch, SyncRecord
 from local.event_sources import sqs_event
 from local.simulators.marketo import MarketoSimulator
-from tests.support.handlers import put_secret, start_marketo, upload_handler
+from tests.support.handlers import start_marketo
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.queues import queue_depth
 
 pytestmark = pytest.mark.integration
 REGION = "us-east-1"
@@ -40,19 +41,6 @@ def marketo() -> Iterator[MarketoSimulator]:
     sim = start_marketo(start_time=(datetime.now(UTC) - timedelta(hours=2)).isoformat())
     yield sim
     sim.stop()
-
-
-@pytest.fixture
-def upload(
-    monkeypatch: pytest.MonkeyPatch,
-    marketo: MarketoSimulator,
-    state_table: str,
-    queues: dict[str, str],
-) -> Iterator[Any]:
-    module = upload_handler(monkeypatch, put_secret(marketo), state_table, queues)
-    yield module
-    module.environment.cache_clear()
-    module.wired.cache_clear()
 
 
 def _record(email: str, first: str, **fields: Any) -> SyncRecord:
@@ -169,14 +157,6 @@ def _take_all(url: str) -> list[dict[str, Any]]:
     return taken
 
 
-def _depth(url: str) -> int:
-    attributes = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
-
-
 def _arn(url: str) -> str:
     attributes = boto3.client("sqs").get_queue_attributes(
         QueueUrl=url, AttributeNames=["QueueArn"]
@@ -240,8 +220,8 @@ def test_replay_re_drives_every_failure_once_and_marketo_gets_no_duplicate(
         "rejected_left": "1",
         "dry_run": "true",
     }
-    assert _depth(queues["sync"]) == 0
-    assert _depth(queues["dlq"]) == 3
+    assert queue_depth(queues["sync"]) == 0
+    assert queue_depth(queues["dlq"]) == 3
     assert not any(e.replayed_at for e in _entries(state_table) if e.chat_ids != ["chat-Fay"])
 
     assert main(["replay", *explicit]) == 0
@@ -283,7 +263,7 @@ def test_replay_re_drives_every_failure_once_and_marketo_gets_no_duplicate(
     assert by_email[CARL]["firstName"] == "Carl"
     assert by_email[CARL]["id"] == CARL_ID
     assert by_email[DORA]["city"] == "Lyon"
-    assert _depth(queues["dlq"]) == 1  # nothing failed again
+    assert queue_depth(queues["dlq"]) == 1  # nothing failed again
 
     # a second replay, by the stack's name this time, has nothing left to re-drive
     stack = _stack(queues, state_table)
@@ -299,7 +279,7 @@ def test_replay_re_drives_every_failure_once_and_marketo_gets_no_duplicate(
         "rejected_left": "1",
         "dry_run": "false",
     }
-    assert _depth(queues["sync"]) == 0
+    assert queue_depth(queues["sync"]) == 0
     assert sorted(lead["email"] for lead in marketo.leads()) == emails
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from leadsync.report.digest import DayTotals, Totals, render
+from leadsync.report.digest import render
+from leadsync.report.totals import DayTotals, Totals
 from local.chaos.observe import read_digest, read_totals
 
 

@@ -1,4 +1,4 @@
-"""In-memory fakes of the ports a bulk run is staged through (`leadsync.bulk.choice.stage`)
+"""In-memory fakes of the ports a bulk run is staged through (`leadsync.bulk.staging.stage`)
 and then driven by: the job store, the staged files, and `Sender`, a queue in time whose
 clock starts at `T0`."""
 

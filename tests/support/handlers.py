@@ -34,6 +34,13 @@ def load_handler(function: str) -> ModuleType:
     return module
 
 
+def fresh_handler(function: str) -> ModuleType:
+    """The handler of `function`, its environment read again on its next call."""
+    module = load_handler(function)
+    module.environment.cache_clear()
+    return module
+
+
 def event(name: str) -> dict[str, object]:
     import json
 

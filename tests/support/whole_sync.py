@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from leadsync.erasure.deletes import ErasureRequest
+from leadsync.erasure.request import ErasureRequest
 from leadsync.lists.rules import ListRules
 from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.fetch.run import FetchSettings

@@ -35,7 +35,8 @@ from leadsync.sources.livechat import LiveChatClient
 from leadsync.sync.failures import ErrorKind
 from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.fetch.decide import candidate
-from leadsync.sync.fetch.run import FetchSettings, FetchSummary, run
+from leadsync.sync.fetch.run import FetchSettings
+from leadsync.sync.fetch.summary import FetchSummary
 from leadsync.sync.messages import SyncRecord
 from local.simulators.marketo.config import DEFAULT_CUSTOM_FIELDS, STANDARD_FIELDS, FieldDef
 from local.simulators.marketo.schema import InvalidValue, normalize
@@ -51,7 +52,8 @@ from tests.support.chats import (
     hostile_entry,
     thread,
 )
-from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
+from tests.support.fakes import FakeQueue, FakeSource, FakeState
+from tests.support.fetch_run import fetch_once
 from tests.support.handlers import event
 
 NOW = datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
@@ -412,14 +414,8 @@ def test_a_profile_address_with_junk_around_it_is_used() -> None:
 
 def _fetch(*bad: object) -> tuple[FetchSummary, FakeState, FakeQueue]:
     state, queue = FakeState(mark=MARK), FakeQueue()
-    summary = run(
-        source=FakeSource([GOOD[0], *bad, GOOD[1], GOOD[2]]),
-        state=state,
-        queue=queue,
-        destination=FakeMarketo(),
-        settings=SETTINGS,
-        now=lambda: NOW,
-    )
+    source = FakeSource([GOOD[0], *bad, GOOD[1], GOOD[2]])
+    summary = fetch_once(source, state, queue, settings=SETTINGS, at=NOW)
     return summary, state, queue
 
 
@@ -442,7 +438,31 @@ def _with_id(chat_id: str, **fields: Any) -> dict[str, Any]:
     return {"id": chat_id, **fields}
 
 
-BAD_CHATS: dict[str, tuple[object, RejectionReason, str, str]] = {
+BadChat = tuple[object, RejectionReason, str, str]
+
+
+def _b1(chat: object, reason: RejectionReason, words: str) -> BadChat:
+    """Chat B1, refused for `reason` with `words` in the detail of its error."""
+    return (chat, reason, "B1", words)
+
+
+def _no_customer(users: object) -> BadChat:
+    return _b1(
+        _with_id("B1", users=users, thread=thread()), RejectionReason.NO_CUSTOMER, "no customer"
+    )
+
+
+def _customer_email(email: str | None, reason: RejectionReason, words: str) -> BadChat:
+    return _b1(entry("B1", user=customer(email=email)), reason, words)
+
+
+def _raw_email(email: object, reason: RejectionReason, words: str) -> BadChat:
+    """B1's customer is given as raw JSON, `email` as it is."""
+    return _b1(_with_id("B1", users=[{"type": "customer", "email": email}]), reason, words)
+
+
+MISSING, INVALID = RejectionReason.MISSING_EMAIL, RejectionReason.INVALID_EMAIL
+BAD_CHATS: dict[str, BadChat] = {
     # name: (entry, reason, chat id in the error record, words of the detail)
     "a string": ("garbage", RejectionReason.MALFORMED_CHAT, "unknown", "a string"),
     "a number": (42, RejectionReason.MALFORMED_CHAT, "unknown", "a number"),
@@ -467,100 +487,26 @@ BAD_CHATS: dict[str, tuple[object, RejectionReason, str, str]] = {
         "chat id is empty",
     ),
     "no users": (_with_id("B1", thread=thread()), RejectionReason.NO_CUSTOMER, "B1", "no customer"),
-    "null users": (
-        _with_id("B1", users=None, thread=thread()),
-        RejectionReason.NO_CUSTOMER,
-        "B1",
-        "no customer",
+    "null users": _no_customer(None),
+    "users as text": _no_customer("jane@example.com"),
+    "users of junk": _no_customer([None, 5, "x", {"type": 7}, []]),
+    "only an agent": _no_customer([dict(AGENT)]),
+    "no e-mail": _customer_email(None, MISSING, "no e-mail"),
+    "a blank e-mail": _customer_email(" \t\u200b ", MISSING, "no e-mail"),
+    "a null e-mail": _raw_email(None, MISSING, "no e-mail"),
+    "an e-mail that is a list": _raw_email(["a@example.com"], INVALID, "a list"),
+    "an e-mail that is a number": _raw_email(42, INVALID, "a number"),
+    "an address with a space": _customer_email("john smith@example.com", INVALID, "spaces"),
+    "two @": _customer_email("a@b@example.com", INVALID, "more than one @"),
+    "an IP-literal domain": _customer_email("jane@[10.0.0.1]", INVALID, "IP-literal"),
+    "a homoglyph": _customer_email("jane@ex\u0430mple.com", INVALID, "outside ASCII"),
+    "a 10 kB address": _customer_email(HUGE + "@example.com", INVALID, "longer than 254"),
+    "an injected header": _customer_email(
+        "jane@example.com\r\nBcc: x@example.net", INVALID, "several addresses"
     ),
-    "users as text": (
-        _with_id("B1", users="jane@example.com", thread=thread()),
-        RejectionReason.NO_CUSTOMER,
-        "B1",
-        "no customer",
-    ),
-    "users of junk": (
-        _with_id("B1", users=[None, 5, "x", {"type": 7}, []], thread=thread()),
-        RejectionReason.NO_CUSTOMER,
-        "B1",
-        "no customer",
-    ),
-    "only an agent": (
-        _with_id("B1", users=[dict(AGENT)], thread=thread()),
-        RejectionReason.NO_CUSTOMER,
-        "B1",
-        "no customer",
-    ),
-    "no e-mail": (
-        entry("B1", user=customer(email=None)),
-        RejectionReason.MISSING_EMAIL,
-        "B1",
-        "no e-mail",
-    ),
-    "a blank e-mail": (
-        entry("B1", user=customer(email=" \t\u200b ")),
-        RejectionReason.MISSING_EMAIL,
-        "B1",
-        "no e-mail",
-    ),
-    "a null e-mail": (
-        _with_id("B1", users=[{"type": "customer", "email": None}]),
-        RejectionReason.MISSING_EMAIL,
-        "B1",
-        "no e-mail",
-    ),
-    "an e-mail that is a list": (
-        _with_id("B1", users=[{"type": "customer", "email": ["a@example.com"]}]),
-        RejectionReason.INVALID_EMAIL,
-        "B1",
-        "a list",
-    ),
-    "an e-mail that is a number": (
-        _with_id("B1", users=[{"type": "customer", "email": 42}]),
-        RejectionReason.INVALID_EMAIL,
-        "B1",
-        "a number",
-    ),
-    "an address with a space": (
-        entry("B1", user=customer(email="john smith@example.com")),
-        RejectionReason.INVALID_EMAIL,
-        "B1",
-        "spaces",
-    ),
-    "two @": (
-        entry("B1", user=customer(email="a@b@example.com")),
-        RejectionReason.INVALID_EMAIL,
-        "B1",
-        "more than one @",
-    ),
-    "an IP-literal domain": (
-        entry("B1", user=customer(email="jane@[10.0.0.1]")),
-        RejectionReason.INVALID_EMAIL,
-        "B1",
-        "IP-literal",
-    ),
-    "a homoglyph": (
-        entry("B1", user=customer(email="jane@ex\u0430mple.com")),
-        RejectionReason.INVALID_EMAIL,
-        "B1",
-        "outside ASCII",
-    ),
-    "a 10 kB address": (
-        entry("B1", user=customer(email=HUGE + "@example.com")),
-        RejectionReason.INVALID_EMAIL,
-        "B1",
-        "longer than 254",
-    ),
-    "an injected header": (
-        entry("B1", user=customer(email="jane@example.com\r\nBcc: x@example.net")),
-        RejectionReason.INVALID_EMAIL,
-        "B1",
-        "several addresses",
-    ),
-    "a form address that is not one": (
+    "a form address that is not one": _b1(
         entry("B1", user=customer(email=None), thread_=thread(events=[form(("email", "x@y"))])),
-        RejectionReason.INVALID_EMAIL,
-        "B1",
+        INVALID,
         "top-level domain",
     ),
 }
@@ -821,14 +767,7 @@ def test_a_broken_page_leaves_the_mark_for_the_next_run() -> None:
     state = FakeState(mark=MARK)
     client = _client(b"<html>oops</html>")
     with pytest.raises(SourceError):
-        run(
-            source=client,
-            state=state,
-            queue=FakeQueue(),
-            destination=FakeMarketo(),
-            settings=SETTINGS,
-            now=lambda: NOW,
-        )
+        fetch_once(client, state, FakeQueue(), settings=SETTINGS, at=NOW)
     assert state.mark == MARK
     # no chat is stored as rejected; the failed run itself is recorded for the digest
     assert [(e.kind, e.code) for e in state.errors] == [(ErrorKind.RUN_FAILED, "SourceError")]

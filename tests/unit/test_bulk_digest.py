@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from leadsync.bulk.jobs import BulkJob, JobStatus
 from leadsync.bulk.report import needing_attention
 from leadsync.report.digest import render
-from leadsync.report.digest_job import run
-from tests.support.fakes import FakeDeadLetters, FakeMailer, FakeState
+from tests.support.digest_fakes import FakeMailer, run_digest
+from tests.support.fakes import FakeState
 
 NOW = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -83,28 +83,16 @@ def test_the_digest_shows_the_section_and_is_not_all_clear() -> None:
 def test_the_digest_job_reads_the_job_store_and_mails_it() -> None:
     mailer = FakeMailer()
     state = FakeState(digest_mark=NOW - 24 * HOUR)
-    summary = run(
-        state=state,
-        dead_letters=FakeDeadLetters(),
-        dead_letter_depth=FakeDeadLetters(),
-        mailer=mailer,
-        recipients=["admin@example.com"],
-        now=lambda: NOW,
-        bulk=Jobs(JOBS),
-        bulk_stuck_after=HOUR,
-    )
+    summary = run_digest(state, mailer, at=NOW, bulk=Jobs(JOBS), bulk_stuck_after=HOUR)
     assert summary.sent
     assert summary.bulk_jobs == 4
     [mail] = mailer.sent
     assert "stuck: job queued-long" in mail["text"]
     # a quiet day with only healthy imports sends nothing
-    quiet = run(
-        state=FakeState(digest_mark=NOW - HOUR),
-        dead_letters=FakeDeadLetters(),
-        dead_letter_depth=FakeDeadLetters(),
-        mailer=mailer,
-        recipients=["admin@example.com"],
-        now=lambda: NOW,
+    quiet = run_digest(
+        FakeState(digest_mark=NOW - HOUR),
+        mailer,
+        at=NOW,
         bulk=Jobs([JOBS[1], JOBS[-1]]),
         bulk_stuck_after=HOUR,
     )

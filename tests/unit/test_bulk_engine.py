@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from leadsync.bulk.choice import stage
 from leadsync.bulk.csvfile import render
-from leadsync.bulk.engine import BulkPorts, StepResult, process
+from leadsync.bulk.engine import process
 from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus
 from leadsync.bulk.schedule import BulkSettings
+from leadsync.bulk.staging import stage
+from leadsync.bulk.step import BulkPorts, StepResult
 from leadsync.marketo.errors import MarketoBulkBusy, MarketoNoAnswer
 from leadsync.marketo.models import ImportJob, Lead
 from leadsync.sync.failures import ErrorEntry
@@ -159,12 +160,13 @@ class Rig:
         return results
 
 
-def records(n: int) -> list[SyncRecord]:
+def records(n: int, **fields: str) -> list[SyncRecord]:
+    """Creates of v0..v{n-1}@example.com, first names N0.., with `fields` besides."""
     return [
         SyncRecord(
             action="create",
             email=f"v{i}@example.com",
-            fields={"email": f"v{i}@example.com", "firstName": f"N{i}"},
+            fields={"email": f"v{i}@example.com", "firstName": f"N{i}", **fields},
             chat_ids=[f"C{i}"],
         )
         for i in range(n)
@@ -386,6 +388,11 @@ class Leads:
     leads: dict[str, dict[str, Any]] = field(default_factory=dict)
     looked_up: list[list[str]] = field(default_factory=list)
 
+    def hold(self, n: int, first_name: str, last_chat: str) -> None:
+        """Marketo has v{n}@example.com with this first name and last chat."""
+        email = f"v{n}@example.com"
+        self.leads[email] = {"email": email, "firstName": first_name, "livechatLastChat": last_chat}
+
     def lookup_by_email(self, emails: Any, fields: Any = ()) -> dict[str, list[Lead]]:
         wanted = list(emails)
         self.looked_up.append(wanted)
@@ -400,34 +407,14 @@ def test_a_file_that_goes_again_is_decided_again_and_never_puts_older_values_bac
     rig = Rig(marketo=Marketo(statuses=["Failed", "Complete"]))
     ports = replace(rig.ports, lookup=leads)
     stamp = "2026-01-15T12:00:00Z"
-    staged = [
-        SyncRecord(
-            action="create",
-            email=f"v{i}@example.com",
-            fields={
-                "email": f"v{i}@example.com",
-                "firstName": f"N{i}",
-                "livechatLastChat": stamp,
-            },
-            chat_ids=[f"C{i}"],
-        )
-        for i in range(3)
-    ]
+    staged = records(3, livechatLastChat=stamp)
     rig.stage(staged)
     first = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
     assert first.outcome == "submitted"
     assert leads.looked_up == []  # on time: as decided
     # the import fails; meanwhile the REST path creates v0 with a newer chat, v1 as staged
-    leads.leads["v0@example.com"] = {
-        "email": "v0@example.com",
-        "firstName": "N0",
-        "livechatLastChat": "2026-01-16T09:00:00Z",
-    }
-    leads.leads["v1@example.com"] = {
-        "email": "v1@example.com",
-        "firstName": "N1",
-        "livechatLastChat": stamp,
-    }
+    leads.hold(0, "N0", "2026-01-16T09:00:00Z")
+    leads.hold(1, "N1", stamp)
     while rig.queue.sent:
         message, due = rig.queue.next()
         rig.queue.clock[0] = due
@@ -456,31 +443,15 @@ class Ledger:
 
 def test_a_file_on_time_decides_again_only_the_leads_the_priority_lane_wrote_since() -> None:
     stamp = "2026-03-01T11:00:00Z"
-    staged = [
-        SyncRecord(
-            action="create",
-            email=f"v{i}@example.com",
-            fields={"email": f"v{i}@example.com", "firstName": f"N{i}", "livechatLastChat": stamp},
-            chat_ids=[f"C{i}"],
-        )
-        for i in range(4)
-    ]
+    staged = records(4, livechatLastChat=stamp)
     leads = Leads()
     ledger = Ledger()
     rig = Rig()
     rig.stage(staged)
     # after the fetch began, the priority lane created v0 with a newer chat, v1 with an
     # older one and another first name; v3 was written before the fetch began
-    leads.leads["v0@example.com"] = {
-        "email": "v0@example.com",
-        "firstName": "N0",
-        "livechatLastChat": "2026-03-01T11:58:00Z",
-    }
-    leads.leads["v1@example.com"] = {
-        "email": "v1@example.com",
-        "firstName": "Old",
-        "livechatLastChat": "2026-03-01T10:00:00Z",
-    }
+    leads.hold(0, "N0", "2026-03-01T11:58:00Z")
+    leads.hold(1, "Old", "2026-03-01T10:00:00Z")
     ledger.entries["v0@example.com"] = LedgerEntry(T0 + timedelta(minutes=1))
     ledger.entries["v1@example.com"] = LedgerEntry(T0 + timedelta(minutes=1))
     ledger.entries["v3@example.com"] = LedgerEntry(T0 - timedelta(hours=1))

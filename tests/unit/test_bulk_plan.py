@@ -11,7 +11,8 @@ import pytest
 from leadsync.bulk.choice import BulkRoute
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.ops.plan import describe, make_plan
-from leadsync.sync.fetch.run import WholeSync, run
+from leadsync.sync.fetch.run import run
+from leadsync.sync.fetch.whole import WholeSync
 from tests.support.bulk_staging import Files, Jobs, Sender
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
 from tests.support.whole_sync import NOW, SETTINGS, chat
@@ -96,7 +97,7 @@ def test_the_fetch_prices_rest_at_the_stacks_records_per_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from leadsync.runtime.config import BulkStagingEnv
-    from leadsync.runtime.wiring import bulk_route
+    from leadsync.runtime.wiring.fetch import bulk_route
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     staging = BulkStagingEnv(

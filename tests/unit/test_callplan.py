@@ -217,15 +217,24 @@ def test_a_call_size_below_one_is_refused() -> None:
 # the lower bound of a whole sync
 
 
-def test_grouparoos_300_users_5_lists_take_14_calls_its_way_and_13_at_least() -> None:
-    workload = Workload(
-        lookups=300,
-        creates=100,
-        updates=150,
-        deletes=50,
-        list_adds=dict.fromkeys(range(1, 6), 120),
-        list_removes=dict.fromkeys(range(1, 6), 30),
+def _grouparoo(
+    users: int, *, creates: int, updates: int, deletes: int, adds: int, removes: int
+) -> Workload:
+    """Grouparoo's published workload: `users` looked up, and on each of 5 lists `adds`
+    members added and `removes` removed."""
+    lists = range(1, 6)
+    return Workload(
+        lookups=users,
+        creates=creates,
+        updates=updates,
+        deletes=deletes,
+        list_adds=dict.fromkeys(lists, adds),
+        list_removes=dict.fromkeys(lists, removes),
     )
+
+
+def test_grouparoos_300_users_5_lists_take_14_calls_its_way_and_13_at_least() -> None:
+    workload = _grouparoo(300, creates=100, updates=150, deletes=50, adds=120, removes=30)
     theirs = separate_writes(workload)
     assert theirs == CallPlan(lookup=1, create=1, update=1, delete=1, list_add=5, list_remove=5)
     assert theirs.total == 14
@@ -235,14 +244,7 @@ def test_grouparoos_300_users_5_lists_take_14_calls_its_way_and_13_at_least() ->
 
 
 def test_grouparoos_1000_users_take_19_calls_its_way() -> None:
-    workload = Workload(
-        lookups=1000,
-        creates=333,
-        updates=501,
-        deletes=166,
-        list_adds=dict.fromkeys(range(1, 6), 200),
-        list_removes=dict.fromkeys(range(1, 6), 100),
-    )
+    workload = _grouparoo(1000, creates=333, updates=501, deletes=166, adds=200, removes=100)
     assert separate_writes(workload).total == 4 + 2 + 2 + 1 + 10 == 19
     assert lower_bound(workload).total == 4 + 3 + 1 + 10 == 18
 

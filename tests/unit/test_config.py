@@ -54,32 +54,29 @@ def test_invalid_limits_are_refused(name: str, value: str) -> None:
         load(UploadEnv, {**BASE, **UPLOAD, name: value})
 
 
-def test_digest_env_splits_admin_addresses() -> None:
-    env = load(
+def _digest_env(admin_email: str, **more: str) -> DigestEnv:
+    """DigestEnv from BASE, a dead-letter queue, these admin addresses and a sender."""
+    return load(
         DigestEnv,
         {
             **BASE,
             "DEAD_LETTER_QUEUE_URL": "https://sqs/dlq",
-            "ADMIN_EMAIL": "Admin@Example.com, ops@example.com",
+            "ADMIN_EMAIL": admin_email,
             "SENDER_EMAIL": "leadsync@example.com",
-            "DIGEST_SEND_ALL_CLEAR": "true",
+            **more,
         },
     )
+
+
+def test_digest_env_splits_admin_addresses() -> None:
+    env = _digest_env("Admin@Example.com, ops@example.com", DIGEST_SEND_ALL_CLEAR="true")
     assert env.admin_email == ["admin@example.com", "ops@example.com"]
     assert env.digest_send_all_clear is True
 
 
 def test_digest_env_refuses_bad_addresses() -> None:
     with pytest.raises(ConfigurationError, match="ADMIN_EMAIL"):
-        load(
-            DigestEnv,
-            {
-                **BASE,
-                "DEAD_LETTER_QUEUE_URL": "u",
-                "ADMIN_EMAIL": "ops, x@",
-                "SENDER_EMAIL": "leadsync@example.com",
-            },
-        )
+        _digest_env("ops, x@", DEAD_LETTER_QUEUE_URL="u")
 
 
 def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

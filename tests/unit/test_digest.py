@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 
@@ -18,18 +19,20 @@ from leadsync.limiter.config import LimiterConfig
 from leadsync.limiter.readout import BudgetReadout, budget_today
 from leadsync.limiter.state import LimiterState
 from leadsync.models import Rejection, RejectionReason, Visitor
-from leadsync.report.digest import DayTotals, Totals, group_dead_letters, group_errors, render
-from leadsync.report.digest_job import day_totals, run
+from leadsync.report.digest import render
+from leadsync.report.digest_job import day_totals
+from leadsync.report.failures import group_dead_letters, group_errors
+from leadsync.report.totals import DayTotals, Totals
 from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record, from_rejection
 from leadsync.sync.messages import FailureNote, SyncBatch
-from tests.support.fakes import (
+from tests.support.digest_fakes import (
     FakeBudget,
     FakeDailyStats,
     FakeDeadLetters,
     FakeMailer,
-    FakeQueue,
-    FakeState,
+    run_digest,
 )
+from tests.support.fakes import FakeState
 from tests.support.records import record_for
 
 NOW = datetime(2026, 1, 15, 13, tzinfo=UTC)  # 07:00 in Chicago
@@ -415,16 +418,14 @@ def test_job_sends_then_moves_the_watermark() -> None:
     state = FakeState(digest_mark=NOW - timedelta(days=1), errors=_entries())
     mailer = FakeMailer()
     letters = FakeDeadLetters(letters=_letters())
-    summary = run(
-        state=state,
-        dead_letters=letters,
-        dead_letter_depth=letters,
-        mailer=mailer,
-        recipients=["admin@example.com"],
+    summary = run_digest(
+        state,
+        mailer,
+        at=NOW,
+        letters=letters,
         stats=FakeDailyStats({date(2026, 1, 15): {"chats_read": 3}}),
         budget=FakeBudget(_readout()),
         zone=ZONE,
-        now=lambda: NOW,
     )
     assert summary.sent
     assert (summary.errors, summary.dead_letters) == (9, 5)
@@ -445,27 +446,13 @@ def test_job_keeps_the_watermark_when_ses_refuses() -> None:
     mailer = FakeMailer(error=DependencyError("refused", dependency="ses"))
     letters = FakeDeadLetters()
     with pytest.raises(DependencyError):
-        run(
-            state=state,
-            dead_letters=letters,
-            dead_letter_depth=letters,
-            mailer=mailer,
-            recipients=["admin@example.com"],
-            now=lambda: NOW,
-        )
+        run_digest(state, mailer, at=NOW, letters=letters)
     assert state.digest_mark == before
     assert "digest_mark" not in state.log
     # the next run reports the same errors again
     retry = FakeMailer()
     later = NOW + timedelta(days=1)
-    summary = run(
-        state=state,
-        dead_letters=letters,
-        dead_letter_depth=letters,
-        mailer=retry,
-        recipients=["admin@example.com"],
-        now=lambda: later,
-    )
+    summary = run_digest(state, retry, at=later, letters=letters)
     assert summary.errors == 9
     assert summary.since == before
     assert state.digest_mark == later
@@ -474,15 +461,7 @@ def test_job_keeps_the_watermark_when_ses_refuses() -> None:
 @pytest.mark.parametrize(("send_all_clear", "sent"), [(False, 0), (True, 1)])
 def test_job_all_clear_is_sent_only_when_asked(send_all_clear: bool, sent: int) -> None:
     state, mailer = FakeState(), FakeMailer()
-    summary = run(
-        state=state,
-        dead_letters=FakeDeadLetters(),
-        dead_letter_depth=FakeQueue(),
-        mailer=mailer,
-        recipients=["admin@example.com"],
-        send_all_clear=send_all_clear,
-        now=lambda: NOW,
-    )
+    summary = run_digest(state, mailer, at=NOW, send_all_clear=send_all_clear)
     assert len(mailer.sent) == sent
     assert summary.sent is bool(sent)
     assert state.digest_mark == NOW
@@ -493,14 +472,7 @@ def test_job_all_clear_is_sent_only_when_asked(send_all_clear: bool, sent: int) 
 def test_waiting_dead_letters_are_reported_even_without_new_errors() -> None:
     state, mailer = FakeState(digest_mark=NOW - timedelta(days=1)), FakeMailer()
     letters = FakeDeadLetters(letters=_letters()[:1])
-    run(
-        state=state,
-        dead_letters=letters,
-        dead_letter_depth=letters,
-        mailer=mailer,
-        recipients=["admin@example.com"],
-        now=lambda: NOW,
-    )
+    run_digest(state, mailer, at=NOW, letters=letters)
     assert mailer.sent[0]["subject"] == "leadsync digest: 0 new error(s), 1 dead letter(s)"
 
 
@@ -537,23 +509,32 @@ _LIMITS = LimiterConfig(daily_cap=25_000, daily_quota=50_000, quota_timezone=ZON
 _NOW_MS = int(NOW.timestamp() * 1000)
 
 
-def test_budget_counts_what_the_instance_used_besides_leadsync() -> None:
-    state = LimiterState(
-        version=9,
-        day="2026-01-15",
-        used_today=1204,
-        instance_day="2026-01-15",
-        instance_total=2900,
-        instance_ours=1094,
+def _budget(**state: Any) -> BudgetReadout:
+    """The budget read at NOW from the limiter's state with these fields."""
+    return budget_today(LimiterState(version=9, **state), _NOW_MS, _LIMITS)
+
+
+def _budget_with_instance_read_today(
+    used_today: int, instance_total: int, instance_ours: int
+) -> BudgetReadout:
+    today = "2026-01-15"
+    return _budget(
+        day=today,
+        used_today=used_today,
+        instance_day=today,
+        instance_total=instance_total,
+        instance_ours=instance_ours,
     )
-    readout = budget_today(state, _NOW_MS, _LIMITS)
+
+
+def test_budget_counts_what_the_instance_used_besides_leadsync() -> None:
+    readout = _budget_with_instance_read_today(1204, instance_total=2900, instance_ours=1094)
     assert (readout.day, readout.used, readout.instance_used) == ("2026-01-15", 1204, 3010)
     assert (readout.left, readout.instance_binds, readout.quota_exhausted) == (23_796, False, False)
 
 
 def test_budget_of_a_new_day_starts_from_zero() -> None:
-    state = LimiterState(version=9, day="2026-01-14", used_today=20_000, instance_day="2026-01-14")
-    readout = budget_today(state, _NOW_MS, _LIMITS)
+    readout = _budget(day="2026-01-14", used_today=20_000, instance_day="2026-01-14")
     assert (readout.day, readout.used, readout.left, readout.instance_used) == (
         "2026-01-15",
         0,
@@ -563,19 +544,7 @@ def test_budget_of_a_new_day_starts_from_zero() -> None:
 
 
 def test_budget_when_the_instance_quota_binds_or_is_spent() -> None:
-    state = LimiterState(
-        version=9,
-        day="2026-01-15",
-        used_today=100,
-        instance_day="2026-01-15",
-        instance_total=49_950,
-        instance_ours=100,
-    )
-    readout = budget_today(state, _NOW_MS, _LIMITS)
+    readout = _budget_with_instance_read_today(100, instance_total=49_950, instance_ours=100)
     assert (readout.left, readout.instance_binds, readout.instance_used) == (50, True, 49_950)
-    spent = budget_today(
-        LimiterState(version=9, day="2026-01-15", quota_exhausted_day="2026-01-15"),
-        _NOW_MS,
-        _LIMITS,
-    )
+    spent = _budget(day="2026-01-15", quota_exhausted_day="2026-01-15")
     assert (spent.left, spent.quota_exhausted) == (0, True)

@@ -8,15 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadsync.adapters.erasures import parse_message
-from leadsync.erasure.deletes import (
-    ErasureMarkers,
-    ErasureRequest,
-    ErasureSource,
-    erasures_from_chats,
-    fingerprint,
-    parse_erasure_file,
-    plan_deletes,
-)
+from leadsync.erasure.chats import ErasureMarkers, erasures_from_chats
+from leadsync.erasure.deletes import plan_deletes
+from leadsync.erasure.files import parse_erasure_file
+from leadsync.erasure.request import ErasureRequest, ErasureSource, fingerprint
 from leadsync.marketo.models import Lead
 from tests.support.chats import customer, entry, form, thread
 

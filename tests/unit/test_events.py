@@ -7,8 +7,13 @@ from typing import Any
 import pytest
 
 from leadsync.errors import InvalidEvent
-from leadsync.runtime.events import parse_scheduled_event, parse_sqs_event
-from leadsync.sync.upload.run import parse_batch
+from leadsync.runtime.events import (
+    http_answer,
+    http_body,
+    parse_scheduled_event,
+    parse_sqs_event,
+)
+from leadsync.sync.messages import parse_batch
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -74,3 +79,30 @@ def test_health_sample_is_a_get_of_the_health_route() -> None:
     event = json.loads((EVENTS / "health_get.json").read_text())
     assert event["routeKey"] == "GET /health"
     assert event["body"] is None
+
+
+def test_an_http_body_is_read_as_sent_or_from_base64() -> None:
+    assert http_body({"body": '{"a": 1}'}) == b'{"a": 1}'
+    assert http_body({"body": "eyJhIjogMX0=", "isBase64Encoded": True}) == b'{"a": 1}'
+    assert http_body({}) is None
+
+
+@pytest.mark.parametrize(
+    ("event", "why"),
+    [
+        ({"body": ["not", "text"]}, "body is not text"),
+        ({"body": "not base64!", "isBase64Encoded": True}, "body is not valid base64"),
+    ],
+)
+def test_an_http_body_that_cannot_be_read_says_why(event: dict[str, Any], why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        http_body(event)
+
+
+def test_an_http_answer_is_json_with_its_headers() -> None:
+    answer = http_answer(503, {"status": "unhealthy"}, {"cache-control": "no-store"})
+    assert answer == {
+        "statusCode": 503,
+        "headers": {"content-type": "application/json", "cache-control": "no-store"},
+        "body": '{"status": "unhealthy"}',
+    }

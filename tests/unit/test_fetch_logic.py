@@ -7,9 +7,10 @@ import pytest
 from leadsync.errors import DependencyError, SourceError
 from leadsync.sync.failures import ErrorKind
 from leadsync.sync.fetch.batching import BatchLimits
-from leadsync.sync.fetch.run import FetchSettings, fetch_window, run
+from leadsync.sync.fetch.run import FetchSettings, fetch_window
 from tests.support.chats import customer, entry, thread
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
+from tests.support.fetch_run import fetch_once
 
 NOW = datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
 SETTINGS = FetchSettings(limits=BatchLimits(2, 200_000), overlap=timedelta(minutes=10))
@@ -42,14 +43,7 @@ def test_window_first_run_then_from_the_mark_minus_overlap() -> None:
 def test_run_queues_every_visitor_stores_rejections_then_moves_the_mark() -> None:
     mark = NOW - timedelta(hours=1)
     source, state, queue = FakeSource(_entries()), FakeState(mark=mark), FakeQueue()
-    summary = run(
-        source=source,
-        state=state,
-        queue=queue,
-        destination=FakeMarketo(),
-        settings=SETTINGS,
-        now=lambda: NOW,
-    )
+    summary = fetch_once(source, state, queue, settings=SETTINGS, at=NOW)
 
     assert source.windows == [(mark - timedelta(minutes=10), NOW)]
     assert (summary.entries, summary.chats, summary.visitors, summary.rejected) == (6, 5, 3, 2)
@@ -77,14 +71,7 @@ def test_the_mark_stays_when_anything_fails(failure: str) -> None:
     queue = FakeQueue(error=error if failure == "queue" else None)
     state = FakeState(mark=mark)
     with pytest.raises(type(error)):
-        run(
-            source=source,
-            state=state,
-            queue=queue,
-            destination=FakeMarketo(),
-            settings=SETTINGS,
-            now=lambda: NOW,
-        )
+        fetch_once(source, state, queue, settings=SETTINGS, at=NOW)
     assert state.mark == mark
     assert "mark" not in state.log
     # the admin hears of it: the failed run is in the error store for the digest
@@ -105,15 +92,9 @@ def test_a_lookup_that_keeps_failing_is_reported_with_its_request() -> None:
     marketo.fail_on_call[1] = MarketoRetryable("HTTP 503", "down")
     state = FakeState()
     guarded = GuardedWriter(marketo, Guard(policy=RetryPolicy(delays_s=())))
+    source = FakeSource(_entries())
     with pytest.raises(GaveUp):
-        run(
-            source=FakeSource(_entries()),
-            state=state,
-            queue=FakeQueue(),
-            destination=guarded,
-            settings=SETTINGS,
-            now=lambda: NOW,
-        )
+        fetch_once(source, state, FakeQueue(), settings=SETTINGS, at=NOW, destination=guarded)
     [failed] = state.errors
     assert (failed.kind, failed.code) == (ErrorKind.RUN_FAILED, "HTTP 503")
     assert failed.request == "lookup 3 e-mails"
@@ -122,14 +103,7 @@ def test_a_lookup_that_keeps_failing_is_reported_with_its_request() -> None:
 def test_a_newer_mark_is_not_moved_back() -> None:
     state = FakeState(mark=NOW + timedelta(minutes=5))
     source = FakeSource(_entries())
-    summary = run(
-        source=source,
-        state=state,
-        queue=FakeQueue(),
-        destination=FakeMarketo(),
-        settings=SETTINGS,
-        now=lambda: NOW,
-    )
+    summary = fetch_once(source, state, FakeQueue(), settings=SETTINGS, at=NOW)
     assert source.windows == []
     assert summary.messages == 0
     assert state.mark == NOW + timedelta(minutes=5)
@@ -144,14 +118,7 @@ def test_oversized_visitors_go_to_the_error_store() -> None:
         referrer="https://x.example.com/" + "r" * 240,
         pages=["https://x.example.com/" + "p" * 240],
     )
-    summary = run(
-        source=FakeSource([entry("C1", user=big)]),
-        state=state,
-        queue=queue,
-        destination=FakeMarketo(),
-        settings=tiny,
-        now=lambda: NOW,
-    )
+    summary = fetch_once(FakeSource([entry("C1", user=big)]), state, queue, settings=tiny, at=NOW)
     assert summary.oversized == 1
     assert summary.messages == 0
     [error] = state.errors

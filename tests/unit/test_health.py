@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadsync.errors import SourceError
-from leadsync.report.health import Budget, assess
+from leadsync.readiness.fields import FieldProblem
+from leadsync.readiness.verdict import SchemaVerdict
+from leadsync.report.health import Budget, assess, schema_stop
 
 NOW = datetime(2026, 1, 15, 13, tzinfo=UTC)
 
@@ -70,3 +72,11 @@ def test_a_probe_that_fails_hides_no_other() -> None:
     assert report.checks["marketo"] == {"ok": True}
     assert "last_run: no successful run yet" in report.reasons
     assert sum("check failed: RuntimeError" in r for r in report.reasons) == 2
+
+
+def test_the_schema_stops_the_writes_only_when_its_verdict_found_problems() -> None:
+    problem = FieldProblem(field="livechatTags", reason="field_missing", detail="-", fix="-")
+    found = SchemaVerdict(fingerprint="f", checked_at=NOW, problems=(problem,))
+    assert schema_stop(found) == "configuration / field_missing: livechatTags"
+    assert schema_stop(SchemaVerdict(fingerprint="f", checked_at=NOW)) == ""
+    assert schema_stop(None) == ""  # no function has looked yet

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +22,11 @@ from leadsync.limiter.state import LimiterState, PermitDecision, PermitReason
 
 T0 = 1_780_000_000_000  # 2026-05-28, an ordinary day far from midnight in Chicago
 BIG = LimiterConfig(max_in_flight=1_000, daily_cap=1_000_000, daily_quota=1_000_000)
+
+
+def rate_bound(**rate: Any) -> LimiterConfig:
+    """Only the call rate binds: the in-flight and daily limits are out of reach, as in BIG."""
+    return LimiterConfig(max_in_flight=1_000, daily_cap=10**6, daily_quota=10**6, **rate)
 
 
 @dataclass
@@ -156,14 +162,8 @@ def test_window_plus_jitter_budget_holds_when_saturated(
 ) -> None:
     """Marketo sees a call up to J after its grant: windows of W + J hold at most C."""
     try:
-        config = LimiterConfig(
-            calls_per_window=calls,
-            window_seconds=window_s,
-            burst=burst,
-            jitter_ms=jitter,
-            max_in_flight=1_000,
-            daily_cap=10**6,
-            daily_quota=10**6,
+        config = rate_bound(
+            calls_per_window=calls, window_seconds=window_s, burst=burst, jitter_ms=jitter
         )
     except ConfigurationError:
         return  # burst > calls: the config refuses it
@@ -272,14 +272,7 @@ def test_saturating_actor_uses_at_least_90_percent_of_every_window() -> None:
 @settings(max_examples=15, deadline=None)
 @given(calls=st.integers(40, 200), window_s=st.integers(10, 60), jitter=st.integers(0, 500))
 def test_long_run_utilization_at_least_90_percent(calls: int, window_s: int, jitter: int) -> None:
-    config = LimiterConfig(
-        calls_per_window=calls,
-        window_seconds=window_s,
-        jitter_ms=jitter,
-        max_in_flight=1_000,
-        daily_cap=10**6,
-        daily_quota=10**6,
-    )
+    config = rate_bound(calls_per_window=calls, window_seconds=window_s, jitter_ms=jitter)
     windows = 6
     grants, _ = saturate(config, [Actor(), Actor()], windows * config.window_ms)
     assert len(grants) >= 0.9 * calls * windows

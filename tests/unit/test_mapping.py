@@ -7,13 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadsync.mapping.livechat_to_visitor import (
-    combine_threads,
-    map_entries,
-    merge_visitors,
-    split_name,
-    to_visitor,
-)
+from leadsync.mapping.livechat_chats import combine_threads
+from leadsync.mapping.livechat_to_visitor import map_entries, split_name, to_visitor
+from leadsync.mapping.merge import merge_visitors
 from leadsync.mapping.sanitize import clean_text
 from leadsync.models import Rejection, RejectionReason, Visitor
 from tests.support.chats import AGENT, customer, entry, form, thread

@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from requests.adapters import BaseAdapter
 
-from leadsync.limiter.api import BudgetExhausted, Outcome, Permit
+from leadsync.limiter.api import BudgetExhausted, Outcome
 from leadsync.marketo import (
     LOCAL_RECORD_TOO_LARGE,
     MarketoBodyTooLarge,
@@ -29,41 +29,11 @@ from leadsync.marketo import (
     MarketoRateLimited,
     MarketoTokenRejected,
 )
+from tests.support.limiters import RecordingLimiter
 
 BASE = "https://123-abc-456.mktorest.com"
 IDENTITY = f"{BASE}/identity/oauth/token"
 SECRET = "s3cr3t-value"
-
-
-@dataclass
-class RecordingLimiter:
-    """Records acquire/release pairs; can refuse permits."""
-
-    acquired: list[str] = field(default_factory=list)
-    released: list[tuple[str, Outcome]] = field(default_factory=list)
-    deadlines: list[float] = field(default_factory=list)
-    refuse: bool = False
-    _ids: Iterator[int] = field(default_factory=itertools.count)
-
-    def acquire(self, *, deadline_monotonic: float) -> Permit:
-        if self.refuse:
-            raise BudgetExhausted("no permit", retry_after_seconds=3)
-        self.deadlines.append(deadline_monotonic)
-        lease = f"lease-{next(self._ids)}"
-        self.acquired.append(lease)
-        return Permit(lease, 0, 1)
-
-    def release(self, permit: Permit, outcome: Outcome) -> None:
-        assert permit.lease_id in self.acquired
-        assert permit.lease_id not in {lease for lease, _ in self.released}
-        self.released.append((permit.lease_id, outcome))
-
-    @property
-    def outcomes(self) -> list[Outcome]:
-        return [o for _, o in self.released]
-
-    def balanced(self) -> bool:
-        return sorted(self.acquired) == sorted(lease for lease, _ in self.released)
 
 
 Answer = tuple[int, Any] | Exception

@@ -15,8 +15,8 @@ from leadsync.limiter.readout import BudgetReadout
 from leadsync.report.digest_job import DigestSummary
 from leadsync.runtime import metrics
 from leadsync.sync.failures import ErrorEntry, ErrorKind
-from leadsync.sync.fetch.run import FetchSummary
-from leadsync.sync.upload.run import UploadResult
+from leadsync.sync.fetch.summary import FetchSummary
+from leadsync.sync.upload.outcome import UploadResult
 from tests.support.template import template
 
 AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

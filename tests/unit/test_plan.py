@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from leadsync.erasure.deletes import ErasureRequest, ErasureSource
+from leadsync.erasure.request import ErasureRequest, ErasureSource
 from leadsync.ops.plan import describe, make_plan
-from leadsync.sync.fetch.run import WholeSync
+from leadsync.sync.fetch.whole import WholeSync
 from tests.support.fakes import FakeMarketo, FakeSource, FakeState
 from tests.support.whole_sync import NOW, RULES, SETTINGS, Identities, Inbox, Memberships, chat
 

@@ -13,11 +13,12 @@ import pytest
 from leadsync.adapters.dead_letters import ERROR_CODE, ERROR_MESSAGE
 from leadsync.errors import DependencyError
 from leadsync.ops.cli import main
-from leadsync.ops.replay import ReplayOptions, ReplayReport, replay
+from leadsync.ops.replay.report import ReplayReport
+from leadsync.ops.replay.run import ReplayOptions, replay
 from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record
 from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.messages import FailureNote, SyncBatch, SyncRecord
-from tests.support.fakes import FakeDeadLetterQueue, FakeErrorStore, FakeSyncQueue
+from tests.support.replay_fakes import FakeDeadLetterQueue, FakeErrorStore, FakeSyncQueue
 
 NOW = datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
 LIMITS = BatchLimits(300, 200_000)

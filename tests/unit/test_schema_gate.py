@@ -17,17 +17,12 @@ from leadsync.sync.failures import ErrorKind
 from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.fetch.run import FetchSettings, run
 from leadsync.sync.messages import SyncBatch
-from leadsync.sync.upload.run import UploadPorts, process
+from leadsync.sync.upload.ports import UploadPorts
+from leadsync.sync.upload.run import process
 from tests.support.chats import customer, entry
-from tests.support.fakes import (
-    FakeClaims,
-    FakeDeferrer,
-    FakeMarketo,
-    FakeQueue,
-    FakeSource,
-    FakeState,
-)
+from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
 from tests.support.records import record_for
+from tests.support.upload_fakes import FakeClaims, FakeDeferrer
 
 NOW = datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
 STANDARD = [

@@ -9,7 +9,9 @@ import pytest
 
 from leadsync.sync.failures import ErrorKind
 from leadsync.sync.messages import SyncBatch, SyncRecord
-from leadsync.sync.upload.run import UploadResult, UploadSettings, process
+from leadsync.sync.upload.outcome import UploadResult
+from leadsync.sync.upload.run import process
+from leadsync.sync.upload.state import UploadSettings
 from tests.support.records import record_for
 from tests.support.upload_world import NOW, World, sync_batch, visitor
 
@@ -25,6 +27,17 @@ def _update(lead_id: int, n: int, *, by_email: bool = True) -> SyncRecord:
     )
 
 
+def _knowing_v2() -> tuple[World, int]:
+    """An upload whose Marketo has a lead for v2@example.com, and that lead's id."""
+    world = World()
+    return world, world.marketo.add(email="v2@example.com")
+
+
+def _create_v1_update_v2(lead_id: int) -> SyncBatch:
+    """A fresh batch: v1 to create, v2 (lead `lead_id`) to update."""
+    return sync_batch(record_for(visitor(1)), _update(lead_id, 2))
+
+
 def _upload(world: World, batch: SyncBatch, window: timedelta) -> UploadResult:
     return process(
         batch.model_dump_json(),
@@ -38,7 +51,7 @@ def _upload(world: World, batch: SyncBatch, window: timedelta) -> UploadResult:
 def test_a_fresh_batch_of_creates_and_updates_costs_one_call() -> None:
     world = World()
     known = world.marketo.add(email="v2@example.com", country="France", city="Paris")
-    batch = sync_batch(record_for(visitor(1)), _update(known, 2))
+    batch = _create_v1_update_v2(known)
     result = world.upload(batch)
     assert (result.created, result.updated, result.failed, result.raced) == (1, 1, 0, 0)
     assert world.marketo.calls == ["create_or_update"]
@@ -58,11 +71,8 @@ def test_a_fresh_batch_of_creates_and_updates_costs_one_call() -> None:
 def test_a_stale_batch_or_a_zero_window_uses_the_two_calls_that_never_race(
     age: timedelta, window: timedelta
 ) -> None:
-    world = World()
-    known = world.marketo.add(email="v2@example.com")
-    batch = sync_batch(record_for(visitor(1)), _update(known, 2)).model_copy(
-        update={"created_at": NOW - age}
-    )
+    world, known = _knowing_v2()
+    batch = _create_v1_update_v2(known).model_copy(update={"created_at": NOW - age})
     result = _upload(world, batch, window)
     assert (result.created, result.updated) == (1, 1)
     assert world.marketo.calls == ["create_only", "update_only"]
@@ -77,8 +87,7 @@ def test_one_kind_alone_keeps_its_own_call() -> None:
 
 
 def test_an_e_mail_change_goes_by_id_beside_the_combined_call() -> None:
-    world = World()
-    known = world.marketo.add(email="v2@example.com")
+    world, known = _knowing_v2()
     renamed = world.marketo.add(email="old@example.com")
     rename = SyncRecord(
         action="update", email="v3@example.com", lead_id=renamed, fields={"email": "v3@example.com"}
@@ -110,10 +119,9 @@ def test_a_write_by_e_mail_may_not_change_the_e_mail() -> None:
 
 
 def test_a_lead_that_appeared_before_the_call_is_updated_once_and_reported_raced() -> None:
-    world = World()
-    known = world.marketo.add(email="v2@example.com")
+    world, known = _knowing_v2()
     appeared = world.marketo.add(email="v1@example.com", country="France")
-    result = world.upload(sync_batch(record_for(visitor(1)), _update(known, 2)))
+    result = world.upload(_create_v1_update_v2(known))
     assert (result.created, result.updated, result.raced) == (0, 2, 1)
     assert world.marketo.by_email("v1@example.com") == [appeared]  # no duplicate
     [entry] = world.state.errors
@@ -127,22 +135,20 @@ def test_a_lead_that_appeared_before_the_call_is_updated_once_and_reported_raced
 
 
 def test_an_update_whose_lead_was_deleted_meanwhile_is_reported_raced() -> None:
-    world = World()
-    gone = world.marketo.add(email="v2@example.com")
+    world, gone = _knowing_v2()
     del world.marketo.leads[gone]
-    result = world.upload(sync_batch(record_for(visitor(1)), _update(gone, 2)))
+    result = world.upload(_create_v1_update_v2(gone))
     assert (result.created, result.raced) == (2, 1)
     [entry] = world.state.errors
     assert (entry.kind, entry.reason) == (ErrorKind.RACED, "update_recreated_lead")
 
 
 def test_an_e_mail_held_by_two_leads_since_the_lookup_is_written_by_id() -> None:
-    world = World()
-    known = world.marketo.add(email="v2@example.com")
+    world, known = _knowing_v2()
     world.marketo.add(email="v2@example.com")  # a second lead appeared meanwhile
     world.marketo.add(email="v1@example.com")
     world.marketo.add(email="v1@example.com")
-    result = world.upload(sync_batch(record_for(visitor(1)), _update(known, 2)))
+    result = world.upload(_create_v1_update_v2(known))
     assert (result.updated, result.failed, result.raced) == (2, 0, 0)
     assert world.marketo.calls == ["create_or_update", "lookup", "update_only"]
     assert world.marketo.leads[known]["livechatChatCount"] == 3
@@ -150,10 +156,9 @@ def test_an_e_mail_held_by_two_leads_since_the_lookup_is_written_by_id() -> None
 
 
 def test_a_create_another_message_holds_waits_and_the_update_is_written() -> None:
-    world = World()
-    known = world.marketo.add(email="v2@example.com")
+    world, known = _knowing_v2()
     world.claims.holders["v1@example.com"] = "other-message"
-    result = world.upload(sync_batch(record_for(visitor(1)), _update(known, 2)))
+    result = world.upload(_create_v1_update_v2(known))
     assert (result.created, result.updated, result.deferred) == (0, 1, 1)
     [(later, _)] = world.queue.deferred
     assert [r.email for r in later.records] == ["v1@example.com"]
@@ -161,9 +166,8 @@ def test_a_create_another_message_holds_waits_and_the_update_is_written() -> Non
 
 
 def test_a_redelivered_old_batch_looks_again_and_then_writes_in_one_call() -> None:
-    world = World()
-    known = world.marketo.add(email="v2@example.com")
-    batch = sync_batch(record_for(visitor(1)), _update(known, 2)).model_copy(
+    world, known = _knowing_v2()
+    batch = _create_v1_update_v2(known).model_copy(
         update={"created_at": NOW - timedelta(hours=2), "attempts": 1}
     )
     result = world.upload(batch)
@@ -172,10 +176,9 @@ def test_a_redelivered_old_batch_looks_again_and_then_writes_in_one_call() -> No
 
 
 def test_records_marketo_refuses_in_the_combined_call_go_to_the_error_store() -> None:
-    world = World()
-    known = world.marketo.add(email="v2@example.com")
+    world, known = _knowing_v2()
     world.marketo.refuse["v1@example.com"] = "1003"
-    result = world.upload(sync_batch(record_for(visitor(1)), _update(known, 2)))
+    result = world.upload(_create_v1_update_v2(known))
     assert (result.created, result.updated, result.failed) == (0, 1, 1)
     [entry] = world.state.errors
     assert entry.kind is ErrorKind.UNDELIVERABLE

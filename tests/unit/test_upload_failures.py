@@ -3,78 +3,31 @@ while the breaker is open it waits untouched; a repeated delivery writes nothing
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from leadsync.marketo.errors import MarketoPermanent, MarketoRetryable
-from leadsync.marketo.guard import CircuitOpen, Guard, GuardedWriter, RetryPolicy
 from leadsync.models import Visitor
 from leadsync.sync.messages import FailureNote, SyncBatch, SyncRecord
-from leadsync.sync.upload.run import UploadPorts, UploadResult, UploadSettings, process
-from tests.support.fakes import FakeClaims, FakeDeferrer, FakeMarketo, FakeState, FakeStats
+from leadsync.sync.upload.state import UploadSettings
 from tests.support.records import record_for
+from tests.support.upload_fakes import (
+    FakeDeadLetterWriter,
+    SwitchableBreaker,
+)
+from tests.support.upload_world import GuardedWorld
 
 NOW = datetime(2026, 1, 15, 13, tzinfo=UTC)
 CHAT = datetime(2026, 1, 15, 12, 40, tzinfo=UTC)
 
 
-@dataclass
-class FakeDeadLetters:
-    batches: list[SyncBatch] = field(default_factory=list)
-    bodies: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-
-    def send_batch(self, batch: SyncBatch) -> str:
-        self.batches.append(batch)
-        return f"dl-{len(self.batches)}"
-
-    def send(self, body: str, attributes: Mapping[str, str]) -> str:
-        self.bodies.append((body, dict(attributes)))
-        return f"dl-body-{len(self.bodies)}"
-
-
-class ClosedThenOpen:
+class World(GuardedWorld):
     def __init__(self) -> None:
-        self.open = False
-
-    def before_call(self) -> None:
-        if self.open:
-            raise CircuitOpen("marketo", 37.2)
-
-    def succeeded(self) -> None:
-        return None
-
-    def failed(self) -> None:
-        return None
-
-
-class World:
-    def __init__(self) -> None:
-        self.marketo = FakeMarketo()
-        self.breaker = ClosedThenOpen()
         # no waiting between tries here: the first failure is the last (test_resilience
         # covers the 1/4/16 s retries)
-        guard = Guard(self.breaker, RetryPolicy(delays_s=()), sleep=lambda _: None)
-        self.state = FakeState()
-        self.queue = FakeDeferrer()
-        self.dead = FakeDeadLetters()
-        self.ports = UploadPorts(
-            GuardedWriter(self.marketo, guard),
-            FakeClaims(),
-            self.state,
-            self.queue,
-            FakeStats(),
-            self.dead,
-        )
-
-    def upload(self, batch: SyncBatch, *, redelivered: bool = False) -> UploadResult:
-        return process(
-            batch.model_dump_json(),
-            holder="m-1",
-            ports=self.ports,
+        super().__init__(
+            breaker=SwitchableBreaker(retry_after=37.2),
+            dead=FakeDeadLetterWriter(),
             settings=UploadSettings(max_attempts=3),
-            now=lambda: NOW,
-            redelivered=redelivered,
         )
 
 

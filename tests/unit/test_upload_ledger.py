@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from leadsync.sync.messages import SyncRecord
-from leadsync.sync.upload.run import UploadPorts, process
-from tests.support.fakes import FakeLedger
+from leadsync.sync.upload.ports import UploadPorts
+from leadsync.sync.upload.run import process
 from tests.support.records import record_for
+from tests.support.upload_fakes import FakeLedger
 from tests.support.upload_world import NOW, World, sync_batch, visitor
 
 
@@ -18,6 +19,13 @@ def _world_with_ledger() -> tuple[World, FakeLedger]:
         world.marketo, world.claims, world.state, world.queue, world.stats, ledger=ledger
     )
     return world, ledger
+
+
+def _update_v1(lead: int, **fields: str | int | float | bool) -> SyncRecord:
+    """An update of v1@example.com (lead `lead`) by e-mail, with these values."""
+    return SyncRecord(
+        action="update", email="v1@example.com", lead_id=lead, fields=fields, by_email=True
+    )
 
 
 def test_what_the_upload_writes_goes_into_the_ledger() -> None:
@@ -44,13 +52,7 @@ def test_a_change_another_path_wrote_since_the_decision_is_not_written_again() -
 def test_only_the_values_not_written_yet_go_out() -> None:
     world, ledger = _world_with_ledger()
     lead = world.marketo.add(email="v1@example.com", firstName="Ann", city="Paris")
-    update = SyncRecord(
-        action="update",
-        email="v1@example.com",
-        lead_id=lead,
-        fields={"firstName": "Ann", "city": "Berlin"},
-        by_email=True,
-    )
+    update = _update_v1(lead, firstName="Ann", city="Berlin")
     ledger.entries["v1@example.com"] = (NOW + timedelta(seconds=5), {"firstName": "Ann"})
     result = world.upload(sync_batch(update))
     assert result.updated == 1
@@ -88,13 +90,7 @@ def test_a_record_whose_lead_got_other_values_since_is_decided_again_and_keeps_t
     )
     # decided long ago (a message that waited for the budget) with an older chat; since
     # then the priority lane wrote the newer one
-    stale = SyncRecord(
-        action="update",
-        email="v1@example.com",
-        lead_id=lead,
-        fields={"firstName": "Ann", "livechatLastChat": "2026-01-14T09:00:00Z"},
-        by_email=True,
-    )
+    stale = _update_v1(lead, firstName="Ann", livechatLastChat="2026-01-14T09:00:00Z")
     ledger.entries["v1@example.com"] = (
         NOW + timedelta(seconds=5),
         {"firstName": "Ann", "livechatLastChat": "2026-01-15T12:50:00Z"},

@@ -4,7 +4,6 @@ waits for the run's creates, one call per operation, and the operation always mo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,86 +12,34 @@ import pytest
 from leadsync.errors import ConfigurationError
 from leadsync.limiter.api import BudgetExhausted, DailyQuotaExhausted
 from leadsync.marketo.errors import MarketoPermanent, MarketoRetryable
-from leadsync.marketo.guard import CircuitOpen, Guard, GuardedWriter, RetryPolicy
 from leadsync.models import Visitor
 from leadsync.sync.messages import SyncBatch, SyncRecord
-from leadsync.sync.upload.run import (
-    MAX_LIST_WAITS,
-    UploadPorts,
-    UploadResult,
-    UploadSettings,
-    process,
-)
-from tests.support.fakes import (
-    FakeClaims,
-    FakeDeferrer,
-    FakeLeadDirectory,
-    FakeMarketo,
-    FakeState,
-    FakeStats,
-)
+from leadsync.sync.upload.operations import MAX_LIST_WAITS
+from leadsync.sync.upload.state import UploadSettings
 from tests.support.records import record_for
+from tests.support.upload_fakes import (
+    FakeDeadLetterWriter,
+    SwitchableBreaker,
+)
+from tests.support.upload_world import GuardedWorld
 
 NOW = datetime(2026, 1, 15, 13, tzinfo=UTC)
 CHAT = datetime(2026, 1, 15, 12, 40, tzinfo=UTC)
 LIST = 1001
 
 
-@dataclass
-class FakeDeadLetters:
-    batches: list[SyncBatch] = field(default_factory=list)
-
-    def send_batch(self, batch: SyncBatch) -> str:
-        self.batches.append(batch)
-        return f"dl-{len(self.batches)}"
-
+class FakeDeadLetters(FakeDeadLetterWriter):
     def send(self, body: str, attributes: Mapping[str, str]) -> str:
         raise AssertionError("no raw body here")
 
 
-class Breaker:
-    def __init__(self) -> None:
-        self.open = False
-
-    def before_call(self) -> None:
-        if self.open:
-            raise CircuitOpen("marketo", 12.5)
-
-    def succeeded(self) -> None:
-        return None
-
-    def failed(self) -> None:
-        return None
-
-
-class World:
+class World(GuardedWorld):
     def __init__(self, *, directory: bool = True) -> None:
-        self.marketo = FakeMarketo()
-        self.breaker = Breaker()
-        guard = Guard(self.breaker, RetryPolicy(delays_s=()), sleep=lambda _: None)
-        self.state = FakeState()
-        self.queue = FakeDeferrer()
-        self.stats = FakeStats()
-        self.dead = FakeDeadLetters()
-        self.leads = FakeLeadDirectory()
-        self.ports = UploadPorts(
-            GuardedWriter(self.marketo, guard),
-            FakeClaims(),
-            self.state,
-            self.queue,
-            self.stats,
-            self.dead,
-            leads=self.leads if directory else None,
-        )
-
-    def upload(self, batch: SyncBatch, *, holder: str = "m-1", **kw: Any) -> UploadResult:
-        return process(
-            batch.model_dump_json(),
-            holder=holder,
-            ports=self.ports,
+        super().__init__(
+            breaker=SwitchableBreaker(retry_after=12.5),
+            dead=FakeDeadLetters(),
             settings=UploadSettings(max_attempts=3, claim_retry_seconds=20),
-            now=lambda: NOW,
-            **kw,
+            directory=directory,
         )
 
     def take_deferred(self) -> tuple[SyncBatch, int]:

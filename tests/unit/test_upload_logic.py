@@ -9,8 +9,8 @@ import pytest
 from leadsync.errors import InvalidMessage
 from leadsync.limiter.api import BudgetExhausted, DailyQuotaExhausted
 from leadsync.marketo.errors import MarketoConcurrencyLimited
-from leadsync.sync.messages import SyncRecord
-from leadsync.sync.upload.run import parse_batch, process
+from leadsync.sync.messages import SyncRecord, parse_batch
+from leadsync.sync.upload.run import process
 from tests.support.records import record_for
 from tests.support.upload_world import NOW, World, sync_batch, visitor
 

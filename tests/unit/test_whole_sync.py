@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from leadsync.erasure.deletes import ErasureMarkers, ErasureRequest, ErasureSource
+from leadsync.erasure.chats import ErasureMarkers
+from leadsync.erasure.request import ErasureRequest, ErasureSource
 from leadsync.sync.fetch.marketo_calls import Workload, lower_bound
-from leadsync.sync.fetch.run import FetchSummary, WholeSync, run
+from leadsync.sync.fetch.run import run
+from leadsync.sync.fetch.summary import FetchSummary
+from leadsync.sync.fetch.whole import WholeSync
 from leadsync.sync.messages import SyncBatch
 from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
 from tests.support.whole_sync import NOW, RULES, SETTINGS, Identities, Inbox, Memberships, chat

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -77,10 +77,19 @@ def _prechat(value: object) -> dict[str, str]:
     return {key: cleaned[key] for key in sorted(cleaned)[:MAX_PRECHAT_ANSWERS]}
 
 
+def _email(value: object) -> str:
+    email = normalize_email(value)
+    if email is None:
+        raise ValueError("not a valid e-mail address")
+    return email
+
+
 def _utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
 
 
+# An e-mail address, normalised (mapping/sanitize.py); anything that is none is refused.
+Email = Annotated[str, BeforeValidator(_email)]
 # Text a destination may show: one line, visible characters, no markup, at most 255.
 Text = Annotated[str | None, BeforeValidator(_text)]
 # An http(s) URL whose quotes and brackets are percent-encoded.
@@ -98,7 +107,7 @@ class Visitor(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    email: str
+    email: Email
     first_name: Text = None
     last_name: Text = None
     phone: Text = None
@@ -117,14 +126,6 @@ class Visitor(BaseModel):
     prechat: PrechatAnswers = Field(default_factory=dict)
     # the source's own id of the person (LiveChat's customer id), when it gave one
     customer_id: CustomerId = None
-
-    @field_validator("email", mode="before")
-    @classmethod
-    def _email(cls, value: Any) -> str:
-        email = normalize_email(value)
-        if email is None:
-            raise ValueError("not a valid e-mail address")
-        return email
 
     @field_validator("first_chat_at", "last_chat_at")
     @classmethod

@@ -37,8 +37,31 @@ def authored_chat(
         {"id": f"{chat_id}-f{n}", "type": "question", "label": label, "answer": answer}
         for n, (label, answer) in enumerate((prechat or {}).items())
     ]
-    geolocation = {"country": country} if country is not None else {}
-    events: list[dict[str, Any]] = [
+    return {
+        "id": chat_id,
+        "users": [_customer(customer_id, at, name, email, country), _agent()],
+        "threads": [
+            {
+                "id": thread,
+                "created_at": _at(at),
+                "active": False,
+                "user_ids": [customer_id, AGENT_ID],
+                "events": _events(thread, at, customer_id, fields),
+                "tags": list(tags),
+                "properties": {},
+                "access": {"group_ids": [0]},
+            }
+        ],
+        "properties": {},
+        "access": {"group_ids": [0]},
+    }
+
+
+def _events(
+    thread: str, at: datetime, customer_id: str, fields: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The pre-chat form at `at`, then the customer's message 20 seconds later."""
+    return [
         {
             "id": f"{thread}_1",
             "created_at": _at(at),
@@ -58,44 +81,34 @@ def authored_chat(
             "visibility": "all",
         },
     ]
+
+
+def _customer(
+    customer_id: str, at: datetime, name: str, email: str, country: str | None
+) -> dict[str, Any]:
+    geolocation = {"country": country} if country is not None else {}
     return {
-        "id": chat_id,
-        "users": [
-            {
-                "id": customer_id,
-                "type": "customer",
-                "present": False,
-                "created_at": _at(at - timedelta(minutes=2)),
-                "email_verified": True,
-                "visit": {
-                    "started_at": _at(at - timedelta(minutes=1)),
-                    "last_pages": [],
-                    "geolocation": geolocation,
-                },
-                "statistics": {"chats_count": 1},
-                "name": name,
-                "email": email,
-            },
-            {
-                "id": AGENT_ID,
-                "type": "agent",
-                "name": "Bob Support",
-                "email": AGENT_ID,
-                "present": True,
-            },
-        ],
-        "threads": [
-            {
-                "id": thread,
-                "created_at": _at(at),
-                "active": False,
-                "user_ids": [customer_id, AGENT_ID],
-                "events": events,
-                "tags": list(tags),
-                "properties": {},
-                "access": {"group_ids": [0]},
-            }
-        ],
-        "properties": {},
-        "access": {"group_ids": [0]},
+        "id": customer_id,
+        "type": "customer",
+        "present": False,
+        "created_at": _at(at - timedelta(minutes=2)),
+        "email_verified": True,
+        "visit": {
+            "started_at": _at(at - timedelta(minutes=1)),
+            "last_pages": [],
+            "geolocation": geolocation,
+        },
+        "statistics": {"chats_count": 1},
+        "name": name,
+        "email": email,
+    }
+
+
+def _agent() -> dict[str, Any]:
+    return {
+        "id": AGENT_ID,
+        "type": "agent",
+        "name": "Bob Support",
+        "email": AGENT_ID,
+        "present": True,
     }

@@ -44,23 +44,55 @@ def _thread(
     thread_id = ids[index]
     last = len(ids) - 1
     active = plan.active and index == last
-    clock = plan.thread_starts[index]
+    events = _events(rnd, plan, thread_id, agent, index, active)
+    return {
+        "id": thread_id,
+        "created_at": format_api(plan.thread_starts[index]),
+        "active": active,
+        "user_ids": [person.customer_id, agent["id"]],
+        "events": events,
+        "tags": _tags(rnd, person, tags),
+        "properties": {"routing": {"start_url": vocab.PAGES[0][0]}},
+        "access": {"group_ids": [0]},
+        "previous_thread_id": ids[index - 1] if index else None,
+        "next_thread_id": ids[index + 1] if index < last else None,
+    }
+
+
+class _Stamps:
+    """The times of one thread's events: each a second to two minutes after the one before."""
+
+    def __init__(self, rnd: random.Random, start: int) -> None:
+        self._rnd = rnd
+        self._clock = start
+
+    def next(self) -> str:
+        self._clock += between(self._rnd, SECOND, 2 * MINUTE)
+        return format_api(self._clock)
+
+
+def _events(
+    rnd: random.Random,
+    plan: ChatPlan,
+    thread_id: str,
+    agent: dict[str, Any],
+    index: int,
+    active: bool,
+) -> list[dict[str, Any]]:
+    """A thread's events: maybe the pre-chat form, a few messages each way, and the agent
+    archiving the chat unless the thread is still running."""
+    person = plan.person
+    stamps = _Stamps(rnd, plan.thread_starts[index])
     events: list[dict[str, Any]] = []
-
-    def stamp() -> str:
-        nonlocal clock
-        clock += between(rnd, SECOND, 2 * MINUTE)
-        return format_api(clock)
-
     if _wants_form(rnd, person, index):
         huge = plan.huge and index == 0
-        events.append(_prechat(rnd, person, f"{thread_id}_1", stamp(), huge))
+        events.append(_prechat(rnd, person, f"{thread_id}_1", stamps.next(), huge))
     for turn in range(between(rnd, 2, 5)):
         from_customer = turn % 2 == 0
         events.append(
             {
                 "id": f"{thread_id}_{len(events) + 1}",
-                "created_at": stamp(),
+                "created_at": stamps.next(),
                 "type": "message",
                 "text": pick(rnd, vocab.CUSTOMER_LINES if from_customer else vocab.AGENT_LINES),
                 "author_id": person.customer_id if from_customer else agent["id"],
@@ -71,28 +103,21 @@ def _thread(
         events.append(
             {
                 "id": f"{thread_id}_{len(events) + 1}",
-                "created_at": stamp(),
+                "created_at": stamps.next(),
                 "type": "system_message",
                 "system_message_type": "manual_archived_agent",
                 "text": f"{agent['name']} archived the chat",
                 "visibility": "all",
             }
         )
+    return events
+
+
+def _tags(rnd: random.Random, person: Person, tags: tuple[str, ...]) -> list[str]:
     chosen = sorted({pick(rnd, tags) for _ in range(between(rnd, 0, 3))}) if tags else []
     if person.hostile and rnd.random() < 0.3:
         chosen.append("<b>hot</b>")
-    return {
-        "id": thread_id,
-        "created_at": format_api(plan.thread_starts[index]),
-        "active": active,
-        "user_ids": [person.customer_id, agent["id"]],
-        "events": events,
-        "tags": chosen,
-        "properties": {"routing": {"start_url": vocab.PAGES[0][0]}},
-        "access": {"group_ids": [0]},
-        "previous_thread_id": ids[index - 1] if index else None,
-        "next_thread_id": ids[index + 1] if index < last else None,
-    }
+    return chosen
 
 
 def _wants_form(rnd: random.Random, person: Person, index: int) -> bool:
@@ -149,8 +174,47 @@ def _prechat(
 
 def _customer(rnd: random.Random, plan: ChatPlan, last: dict[str, Any]) -> dict[str, Any]:
     person = plan.person
-    first = plan.thread_starts[0]
     chats, threads, visits = plan.counters
+    visit = _visit(rnd, plan, last)
+    user: dict[str, Any] = {
+        "id": person.customer_id,
+        "type": "customer",
+        "present": bool(last["active"]),
+        "created_at": format_api(person.created_at),
+        "email_verified": person.email_kind == "profile" and person.serial % 2 == 0,
+        "visit": visit,
+        "session_fields": _session_fields(rnd, person),
+        "statistics": {
+            "chats_count": chats,
+            "threads_count": threads,
+            "visits_count": visits,
+            "page_views_count": visits * len(visit["last_pages"]),
+            "greetings_shown_count": 0,
+            "greetings_accepted_count": 0,
+        },
+    }
+    if person.name is not None:
+        user["name"] = person.name
+    if person.profile_email is not None:
+        user["email"] = person.profile_email
+    if person.phone is not None:
+        user["phone_number"] = person.phone
+    if person.geo and person.serial % 5 == 0:
+        geo = dict(person.geo)
+        user["address"] = {
+            "address": "1 Main St",
+            "city": geo.get("city", ""),
+            "country": geo.get("country", ""),
+            "state": "",
+            "postal_code": "00-001",
+        }
+    return user
+
+
+def _visit(rnd: random.Random, plan: ChatPlan, last: dict[str, Any]) -> dict[str, Any]:
+    """The customer's visit: the pages opened before the chat, where they came from."""
+    person = plan.person
+    first = plan.thread_starts[0]
     pages = [
         {
             "opened_at": format_api(first - (i + 1) * between(rnd, SECOND, 5 * MINUTE)),
@@ -178,39 +242,7 @@ def _customer(rnd: random.Random, plan: ChatPlan, last: dict[str, Any]) -> dict[
         visit["referrer"] = referrer
     if person.geo is not None:
         visit["geolocation"] = dict(person.geo)
-    user: dict[str, Any] = {
-        "id": person.customer_id,
-        "type": "customer",
-        "present": bool(last["active"]),
-        "created_at": format_api(person.created_at),
-        "email_verified": person.email_kind == "profile" and person.serial % 2 == 0,
-        "visit": visit,
-        "session_fields": _session_fields(rnd, person),
-        "statistics": {
-            "chats_count": chats,
-            "threads_count": threads,
-            "visits_count": visits,
-            "page_views_count": visits * len(pages),
-            "greetings_shown_count": 0,
-            "greetings_accepted_count": 0,
-        },
-    }
-    if person.name is not None:
-        user["name"] = person.name
-    if person.profile_email is not None:
-        user["email"] = person.profile_email
-    if person.phone is not None:
-        user["phone_number"] = person.phone
-    if person.geo and person.serial % 5 == 0:
-        geo = dict(person.geo)
-        user["address"] = {
-            "address": "1 Main St",
-            "city": geo.get("city", ""),
-            "country": geo.get("country", ""),
-            "state": "",
-            "postal_code": "00-001",
-        }
-    return user
+    return visit
 
 
 def _session_fields(rnd: random.Random, person: Person) -> list[dict[str, str]]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from http.server import ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
+from local.serving import BackgroundServer, Served
 from local.simulators.livechat import scopes as scope_names
 from local.simulators.livechat.archives import PageRegistry, list_archives
 from local.simulators.livechat.audit import Audit
@@ -40,7 +39,7 @@ DEFAULT_SCOPES = scope_names.DEFAULT_SCOPES
 FULL_SCOPES = scope_names.FULL_SCOPES
 
 
-class LiveChatSimulator:
+class LiveChatSimulator(Served):
     """In-process handle: `with LiveChatSimulator(params) as sim: ... sim.base_url ...`."""
 
     def __init__(
@@ -78,8 +77,7 @@ class LiveChatSimulator:
             client_ids=client_ids,
             archive_retention_months=archive_retention_months,
         )
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: BackgroundServer | None = None
 
     def _fresh_store(self) -> ChatStore:
         store = ChatStore([Dataset(self.params)])
@@ -89,51 +87,31 @@ class LiveChatSimulator:
 
     # Life cycle
 
-    def start(self) -> LiveChatSimulator:
-        if self._server is not None:
+    def start(self) -> Self:
+        if self._serving is not None:
             return self
         self.injector.open()
         server = ThreadingHTTPServer((self.host, self.port), handler_for(self))
         server.daemon_threads = True
-        self._server = server
         self.port = server.server_address[1]
-        # A short poll interval keeps stop() (and every test fixture's teardown) fast.
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.05,), name="livechat-simulator", daemon=True
-        )
-        self._thread.start()
+        self._serving = BackgroundServer(server, "livechat-simulator").start()
         return self
 
     def stop(self) -> None:
-        if self._server is None:
+        if self._serving is None:
             return
         self.injector.release()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self._serving.stop()
+        self._serving = None
 
     def serve_forever(self) -> None:
         """Blocking variant for the command line."""
         self.start()
-        assert self._thread is not None
+        assert self._serving is not None
         try:
-            while self._thread.is_alive():
-                self._thread.join(timeout=0.5)
+            self._serving.wait()
         finally:
             self.stop()
-
-    def __enter__(self) -> LiveChatSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # Addresses and credentials
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .audit import AuditLog
 from .clock import SimClock
 from .config import SimulatorConfig
-from .envelope import success
+from .envelope import ApiError, success
 from .faults import FaultInjector
 from .http_io import Request
 from .limits import LimitState
@@ -44,3 +44,20 @@ class CallContext:
             if isinstance(item, dict):
                 self.reasons.extend(r["code"] for r in item.get("reasons", []))
         return success(self.request_id, result, **extra)
+
+    def counted_input(
+        self,
+        items: Any,
+        most: int,
+        *,
+        missing: str = "input is required",
+        what: str = "records in input",
+    ) -> list[Any]:
+        """The call's input records, counted for the audit: 1003 when there are none or more
+        than `most`."""
+        if not isinstance(items, list) or not items:
+            raise ApiError("1003", missing)
+        self.records = len(items)
+        if len(items) > most:
+            raise ApiError("1003", f"Too many {what}, max {most}")
+        return items

@@ -93,13 +93,7 @@ def _field(svc: Services, ctx: CallContext) -> FieldDef:
 
 
 def _input(ctx: CallContext, most: int) -> list[Any]:
-    records = json_object(ctx).get("input")
-    if not isinstance(records, list) or not records:
-        raise ApiError("1003", "input is required")
-    ctx.records = len(records)
-    if len(records) > most:
-        raise ApiError("1003", f"Too many records in input, max {most}")
-    return records
+    return ctx.counted_input(json_object(ctx).get("input"), most)
 
 
 def _new_field(raw: Any) -> tuple[str, FieldDef | None]:

@@ -18,14 +18,14 @@ def lookup(svc: Services, ctx: CallContext) -> dict[str, Any]:
     req = ctx.request
     ctx.action = "lookup"
     filter_type = req.param("filterType")
-    values = req.csv_param("filterValues")
     if not filter_type:
         raise ApiError("1003", "filterType is required")
-    if not values:
-        raise ApiError("1003", "filterValues is required")
-    ctx.records = len(values)
-    if len(values) > svc.config.filter_values_per_call:
-        raise ApiError("1003", f"Too many filterValues, max {svc.config.filter_values_per_call}")
+    values = ctx.counted_input(
+        req.csv_param("filterValues"),
+        svc.config.filter_values_per_call,
+        missing="filterValues is required",
+        what="filterValues",
+    )
     schema = svc.store.schema
     if filter_type not in schema:
         raise ApiError("1003", f"Invalid filterType '{filter_type}'")
@@ -55,12 +55,7 @@ def sync(svc: Services, ctx: CallContext) -> dict[str, Any]:
     if action not in ACTIONS:
         raise ApiError("1003", f"Invalid action '{action}'")
     lookup_field = body.get("lookupField") or "email"
-    records = body.get("input")
-    if not isinstance(records, list) or not records:
-        raise ApiError("1003", "input is required")
-    ctx.records = len(records)
-    if len(records) > svc.config.records_per_call:
-        raise ApiError("1003", f"Too many records in input, max {svc.config.records_per_call}")
+    records = ctx.counted_input(body.get("input"), svc.config.records_per_call)
     schema = svc.store.schema
     if lookup_field not in schema:
         raise ApiError("1006", f"Lookup field '{lookup_field}' not found")
@@ -172,13 +167,9 @@ def input_ids(svc: Services, ctx: CallContext) -> list[int]:
         raw = [item.get("id") if isinstance(item, dict) else None for item in body["input"]]
     if not raw:
         raw = list(req.csv_param("id"))
-    if not raw:
-        raise ApiError("1003", "No lead ids in input")
-    ctx.records = len(raw)
-    if len(raw) > svc.config.records_per_call:
-        raise ApiError("1003", f"Too many records in input, max {svc.config.records_per_call}")
+    ids = ctx.counted_input(raw, svc.config.records_per_call, missing="No lead ids in input")
     try:
-        return [int(v) for v in raw]
+        return [int(v) for v in ids]
     except (TypeError, ValueError):
         raise ApiError("1003", "Invalid lead id in input") from None
 

@@ -25,21 +25,22 @@ def _list_id(svc: Services, ctx: CallContext) -> int:
 
 
 def add(svc: Services, ctx: CallContext) -> dict[str, Any]:
-    ctx.action = "list:add"
-    list_id = _list_id(svc, ctx)
-    return ctx.ok(svc.store.list_op(list_id, input_ids(svc, ctx), "add"))
+    return _membership(svc, ctx, "add")
 
 
 def remove(svc: Services, ctx: CallContext) -> dict[str, Any]:
-    ctx.action = "list:remove"
-    list_id = _list_id(svc, ctx)
-    return ctx.ok(svc.store.list_op(list_id, input_ids(svc, ctx), "remove"))
+    return _membership(svc, ctx, "remove")
 
 
 def is_member(svc: Services, ctx: CallContext) -> dict[str, Any]:
-    ctx.action = "list:ismember"
+    return _membership(svc, ctx, "ismember")
+
+
+def _membership(svc: Services, ctx: CallContext, op: str) -> dict[str, Any]:
+    """Add to, remove from or test membership of one static list, for the leads of the input."""
+    ctx.action = f"list:{op}"
     list_id = _list_id(svc, ctx)
-    return ctx.ok(svc.store.list_op(list_id, input_ids(svc, ctx), "ismember"))
+    return ctx.ok(svc.store.list_op(list_id, input_ids(svc, ctx), op))
 
 
 def members(svc: Services, ctx: CallContext) -> dict[str, Any]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
+
+from local.serving import BackgroundServer, Served
 
 from . import ops, permissions
 from .audit import AuditEntry, AuditLog
@@ -26,7 +26,7 @@ IDENTITY_PATH = "/identity/oauth/token"
 EDGE_PAGE = "<html><body><h1>{status}</h1></body></html>"
 
 
-class MarketoSimulator:
+class MarketoSimulator(Served):
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
         cfg = self.config
@@ -43,52 +43,30 @@ class MarketoSimulator:
         self.svc = Services(
             cfg, self.clock, self.store, self.limits, self.faults, self.audit_log, self.bulk
         )
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._serving: BackgroundServer | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> MarketoSimulator:
+    def start(self) -> Self:
         from .server import make_server
 
-        self._server = make_server(self, self.config.host, self.config.port)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            args=(0.05,),
-            name="marketo-simulator",
-            daemon=True,
-        )
-        self._thread.start()
+        server = make_server(self, self.config.host, self.config.port)
+        self._serving = BackgroundServer(server, "marketo-simulator").start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> MarketoSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._serving is not None
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the simulator is not started")
-        return int(self._server.server_address[1])
+        return self._serving.server.server_port
 
     @property
     def base_url(self) -> str:

@@ -15,6 +15,7 @@ from local.simulators.livechat import (
     GenerationParams,
     LiveChatSimulator,
 )
+from tests.support.livechat_api import post_action
 
 PARAMS = GenerationParams(seed=2, chats=3)
 OTHER_CLIENT = "0805e283233042b37f460ed8fbf22160"
@@ -37,15 +38,9 @@ def call(
     auth: str | None = "ok",
     version: str = "3.6",
 ) -> requests.Response:
-    headers = {}
-    if auth == "ok":
-        headers["Authorization"] = sim.authorization
-    elif auth is not None:
-        headers["Authorization"] = auth
-    url = f"{sim.base_url}/v{version}/configuration/action/{method}"
-    if isinstance(body, bytes):
-        return requests.post(url, data=body, headers=headers, timeout=5)
-    return requests.post(url, json=body if body is not None else {}, headers=headers, timeout=5)
+    sent = body if body is not None else {}
+    path = f"configuration/action/{method}"
+    return post_action(sim, path, sent, auth=auth, version=version)
 
 
 def webhook(**changes: Any) -> dict[str, Any]:

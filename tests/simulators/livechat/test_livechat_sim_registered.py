@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -18,46 +16,25 @@ from local.simulators.livechat import (
     LiveChatSimulator,
 )
 from local.simulators.livechat.errors import ApiError
+from tests.support.webhook_receiver import WebhookReceiver
 
 PARAMS = GenerationParams(seed=8, chats=12)
 SECRET = "registered-secret"
 
 
-class Receiver:
+class Receiver(WebhookReceiver):
     """Records every body and answers 200 (or `status`)."""
 
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.status = 200
-        receiver = self
+    status = 200
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                receiver.bodies.append(
-                    json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                )
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/livechat"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, body: dict[str, Any]) -> int:
+        return self.status
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    instance = Receiver()
-    yield instance
-    instance.close()
+    with closing(Receiver()) as instance:
+        yield instance
 
 
 @pytest.fixture

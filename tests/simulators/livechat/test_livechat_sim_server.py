@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from local.simulators.livechat import GenerationParams, LiveChatSimulator
+from tests.support.livechat_api import post_action
 
 PARAMS = GenerationParams(seed=5, chats=60)
 WINDOW = {"from": "2026-01-01T00:00:00.000000+00:00", "to": "2026-01-31T00:00:00.000000+00:00"}
@@ -30,15 +31,7 @@ def sim() -> Iterator[LiveChatSimulator]:
 def archives(
     sim: LiveChatSimulator, body: Any, *, auth: str | None = "ok", version: str = "3.6"
 ) -> requests.Response:
-    headers = {}
-    if auth == "ok":
-        headers["Authorization"] = sim.authorization
-    elif auth is not None:
-        headers["Authorization"] = auth
-    url = f"{sim.base_url}/v{version}/agent/action/list_archives"
-    if isinstance(body, bytes):
-        return requests.post(url, data=body, headers=headers, timeout=5)
-    return requests.post(url, json=body, headers=headers, timeout=5)
+    return post_action(sim, "agent/action/list_archives", body, auth=auth, version=version)
 
 
 def walk(sim: LiveChatSimulator, body: dict[str, Any]) -> list[dict[str, Any]]:

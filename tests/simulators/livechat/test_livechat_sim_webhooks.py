@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hmac
 import json
-import threading
 from collections.abc import Iterator
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -13,51 +13,29 @@ import pytest
 
 from local.simulators.livechat import webhooks
 from local.simulators.livechat.data import GenerationParams, generate
+from tests.support.webhook_receiver import WebhookReceiver
 
 SECRET = "receiver-secret-123"
 
 
-class Receiver:
+class Receiver(WebhookReceiver):
     """Answers 200 to the right secret, 401 otherwise; `failures` 500s come first."""
 
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.failures = 0
-        receiver = self
+    failures = 0
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.bodies.append(body)
-                if receiver.failures > 0:
-                    receiver.failures -= 1
-                    status = 500
-                elif hmac.compare_digest(str(body.get("secret_key")), SECRET):
-                    status = 200
-                else:
-                    status = 401
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/livechat"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, body: dict[str, Any]) -> int:
+        if self.failures > 0:
+            self.failures -= 1
+            return 500
+        if hmac.compare_digest(str(body.get("secret_key")), SECRET):
+            return 200
+        return 401
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    instance = Receiver()
-    yield instance
-    instance.close()
+    with closing(Receiver()) as instance:
+        yield instance
 
 
 @pytest.fixture(scope="module")

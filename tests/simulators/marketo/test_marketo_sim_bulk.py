@@ -7,31 +7,23 @@ from typing import Any
 
 import pytest
 
-from local.simulators.marketo import MarketoSimulator, SimulatorConfig
+from local.simulators.marketo import MarketoSimulator
 from local.simulators.marketo.testing import SimClient
+from tests.support.marketo_sim import running_sim
 
 BATCH = "/bulk/v1/leads/batch/{}.json"
 
 
 @pytest.fixture
 def sim() -> Iterator[MarketoSimulator]:
-    config = SimulatorConfig(
-        client_id="c",
-        client_secret="s",
-        write_delay_ms=0,
+    with running_sim(
         bulk_rows_per_second=10,
         bulk_start_delay_seconds=1,
         bulk_running_slots=2,
         bulk_queued_slots=3,
         lists=[{"id": 1001, "name": "Imported"}],
-    )
-    with MarketoSimulator(config) as s:
+    ) as s:
         yield s
-
-
-@pytest.fixture
-def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
 
 
 def _submit(client: SimClient, content: bytes, **fields: str) -> dict[str, Any]:

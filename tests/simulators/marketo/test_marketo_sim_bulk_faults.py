@@ -12,16 +12,14 @@ import pytest
 
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
 from local.simulators.marketo.testing import SimClient
+from tests.support.marketo_sim import sim_config
 
 BATCH = "/bulk/v1/leads/batch/{}.json"
 HEADER = ["email", "firstName", "city"]
 
 
 def _config(seed: int = 7) -> SimulatorConfig:
-    return SimulatorConfig(
-        client_id="c",
-        client_secret="s",
-        write_delay_ms=0,
+    return sim_config(
         bulk_rows_per_second=1000,
         bulk_start_delay_seconds=1,
         lists=[{"id": 1001, "name": "Imported"}],
@@ -33,11 +31,6 @@ def _config(seed: int = 7) -> SimulatorConfig:
 def sim() -> Iterator[MarketoSimulator]:
     with MarketoSimulator(_config()) as s:
         yield s
-
-
-@pytest.fixture
-def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
 
 
 def _rows(n: int) -> list[list[str]]:

@@ -13,6 +13,7 @@ import pytest
 from local.simulators.marketo import FaultConfig, MarketoSimulator, SimulatorConfig
 from local.simulators.marketo.__main__ import config_from_args
 from local.simulators.marketo.testing import SimClient
+from tests.support.marketo_sim import running_sim
 
 BATCH = "/bulk/v1/leads/batch/{}.json"
 ROWS = b"email\n" + b"".join(f"s{i}@x.com\n".encode() for i in range(20))
@@ -21,21 +22,8 @@ NO_FAULTS = {"row_failed": 0, "row_warned": 0, "stuck": 0, "failed_job": 0, "bus
 
 @pytest.fixture
 def sim() -> Iterator[MarketoSimulator]:
-    config = SimulatorConfig(
-        client_id="c",
-        client_secret="s",
-        write_delay_ms=0,
-        bulk_rows_per_second=10,
-        bulk_start_delay_seconds=1,
-        seed=7,
-    )
-    with MarketoSimulator(config) as s:
+    with running_sim(bulk_rows_per_second=10, bulk_start_delay_seconds=1, seed=7) as s:
         yield s
-
-
-@pytest.fixture
-def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
 
 
 def _submit(client: SimClient, content: bytes = ROWS) -> dict[str, Any]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,21 +12,15 @@ import pytest
 from local.simulators.marketo import FaultConfig, MarketoSimulator, SimulatorConfig
 from local.simulators.marketo.__main__ import config_from_args
 from local.simulators.marketo.testing import SimClient
+from tests.support.marketo_sim import running_sim, simulator_process
 
 USAGE = "/rest/v1/stats/usage.json"
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
 def sim() -> Iterator[MarketoSimulator]:
-    config = SimulatorConfig(client_id="c", client_secret="s", write_delay_ms=0, seed=7)
-    with MarketoSimulator(config) as s:
+    with running_sim(seed=7) as s:
         yield s
-
-
-@pytest.fixture
-def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
 
 
 def _outcome(client: SimClient) -> str:
@@ -155,22 +147,7 @@ def test_cli_flags_and_config_file(tmp_path: Path) -> None:
 
 
 def test_cli_process_prints_its_port() -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local.simulators.marketo",
-            "--port",
-            "0",
-            "--client-id",
-            "i",
-            "--client-secret",
-            "s",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = simulator_process("--client-id", "i", "--client-secret", "s")
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()

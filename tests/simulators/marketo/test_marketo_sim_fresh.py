@@ -12,6 +12,7 @@ from local.simulators.marketo import MarketoSimulator, SimulatorConfig, load_con
 from local.simulators.marketo.__main__ import config_from_args
 from local.simulators.marketo.config import DEFAULT_CUSTOM_FIELDS, STANDARD_FIELDS
 from local.simulators.marketo.testing import SimClient
+from tests.support.marketo_sim import running_sim
 
 # every field the standard list had before it grew to look like a real instance
 ORIGINAL_STANDARD = {
@@ -34,14 +35,8 @@ CUSTOM = {name for name, _, _ in DEFAULT_CUSTOM_FIELDS}
 
 @pytest.fixture
 def sim() -> Iterator[MarketoSimulator]:
-    config = SimulatorConfig(client_id="c", client_secret="s", fresh=True, write_delay_ms=0)
-    with MarketoSimulator(config) as s:
+    with running_sim(fresh=True) as s:
         yield s
-
-
-@pytest.fixture
-def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
 
 
 def _described(client: SimClient) -> dict[str, dict[str, object]]:

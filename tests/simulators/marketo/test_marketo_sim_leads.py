@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
 from local.simulators.marketo.testing import SimClient
+from tests.support.concurrency import run_together
+from tests.support.marketo_sim import statuses
 
 LEADS = "/rest/v1/leads.json"
-
-
-@pytest.fixture
-def sim() -> Iterator[MarketoSimulator]:
-    with MarketoSimulator(SimulatorConfig(client_id="c", client_secret="s", write_delay_ms=0)) as s:
-        yield s
-
-
-@pytest.fixture
-def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
-
-
-def _statuses(body: dict[str, Any]) -> list[str]:
-    assert body["success"] is True, body
-    return [
-        r["status"] if r["status"] != "skipped" else r["reasons"][0]["code"] for r in body["result"]
-    ]
 
 
 def _error(body: dict[str, Any]) -> str:
@@ -110,9 +91,9 @@ def test_lookup_errors(client: SimClient) -> None:
 
 def test_create_or_update_then_update(client: SimClient, sim: MarketoSimulator) -> None:
     body = client.upsert([{"email": "a@x.com", "firstName": "A"}, {"email": "b@x.com"}])
-    assert _statuses(body) == ["created", "created"]
+    assert statuses(body) == ["created", "created"]
     body = client.upsert([{"email": "A@X.com", "lastName": "Z"}, {"email": "c@x.com"}])
-    assert _statuses(body) == ["updated", "created"]
+    assert statuses(body) == ["updated", "created"]
     lead = client.get(LEADS, filterType="email", filterValues="a@x.com")["result"][0]
     assert (lead["firstName"], lead["lastName"]) == ("A", "Z")
     assert len(sim.leads()) == 3
@@ -132,19 +113,19 @@ def test_record_reasons(sim: MarketoSimulator, client: SimClient) -> None:
             {"email": "int@x.com", "livechatChatCount": "many"},
         ]
     )
-    assert _statuses(body) == ["created", "1003", "1003", "1003", "1006", "1007", "1036", "1003"]
-    assert _statuses(
+    assert statuses(body) == ["created", "1003", "1003", "1003", "1006", "1007", "1036", "1003"]
+    assert statuses(
         client.upsert([{"email": "old@x.com"}, {"email": "n2@x.com"}], action="createOnly")
     ) == ["1005", "created"]
-    assert _statuses(
+    assert statuses(
         client.upsert([{"email": "old@x.com"}, {"email": "n3@x.com"}], action="updateOnly")
     ) == ["updated", "1004"]
-    assert _statuses(
+    assert statuses(
         client.upsert(
             [{"id": 3, "firstName": "Byid"}, {"id": 999}], action="updateOnly", lookupField="id"
         )
     ) == ["updated", "1004"]
-    assert _statuses(
+    assert statuses(
         client.upsert([{"email": "old@x.com"}, {"email": "old@x.com"}], action="createDuplicate")
     ) == ["created", "created"]
     assert sim.audit()["by_reason"]["1003"] == 4
@@ -192,31 +173,27 @@ def test_overlapping_upserts_duplicate_but_sequential_ones_do_not(
         _, body = client.request(
             "POST", LEADS, token=token, json_body={"input": [{"email": "race@x.com"}]}
         )
-        results.append(_statuses(body))
+        results.append(statuses(body))
 
-    threads = [threading.Thread(target=upsert) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
+    run_together(upsert, 2)
     assert results == [["created"], ["created"]]
     sim.set_config({"write_delay_ms": 0})
-    assert _statuses(client.upsert([{"email": "seq@x.com"}])) == ["created"]
-    assert _statuses(client.upsert([{"email": "seq@x.com"}])) == ["updated"]
+    assert statuses(client.upsert([{"email": "seq@x.com"}])) == ["created"]
+    assert statuses(client.upsert([{"email": "seq@x.com"}])) == ["updated"]
     emails = [lead["email"] for lead in sim.leads()]
     assert emails.count("race@x.com") == 2
     assert emails.count("seq@x.com") == 1
     # the duplicates now make the lookup key ambiguous
-    assert _statuses(client.upsert([{"email": "race@x.com"}])) == ["1007"]
+    assert statuses(client.upsert([{"email": "race@x.com"}])) == ["1007"]
 
 
 def test_delete(sim: MarketoSimulator, client: SimClient) -> None:
     sim.seed_leads([{"email": "a@x.com"}, {"email": "b@x.com"}, {"email": "c@x.com"}])
     body = client.post("/rest/v1/leads/delete.json", {"input": [{"id": 1}, {"id": 42}]})
-    assert _statuses(body) == ["deleted", "1004"]
+    assert statuses(body) == ["deleted", "1004"]
     _status, body = client.request("POST", "/rest/v1/leads/delete.json", params={"id": "2"})
-    assert _statuses(body) == ["deleted"]
-    assert _statuses(client.delete(LEADS, {"input": [{"id": 3}]})) == ["deleted"]
+    assert statuses(body) == ["deleted"]
+    assert statuses(client.delete(LEADS, {"input": [{"id": 3}]})) == ["deleted"]
     assert sim.leads() == []
 
 
@@ -240,5 +217,5 @@ def test_custom_schema_from_config() -> None:
         body = client.upsert(
             [{"email": "a@x.com", "shoeSize": "44"}, {"email": "b@x.com", "livechatTags": "x"}]
         )
-        assert _statuses(body) == ["created", "1006"]
+        assert statuses(body) == ["created", "1006"]
         assert sim.leads()[0]["shoeSize"] == 44

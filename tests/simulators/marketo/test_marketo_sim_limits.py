@@ -10,16 +10,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from local.simulators.marketo import FaultConfig, MarketoSimulator, SimulatorConfig
+from local.simulators.marketo import FaultConfig, MarketoSimulator
 from local.simulators.marketo.testing import SimClient
+from tests.support.concurrency import run_together
+from tests.support.marketo_sim import sim_client, sim_config
 
 CHICAGO = ZoneInfo("America/Chicago")
 USAGE = "/rest/v1/stats/usage.json"
 
 
 def _start(**kw: Any) -> MarketoSimulator:
-    kw.setdefault("write_delay_ms", 0)
-    return MarketoSimulator(SimulatorConfig(client_id="c", client_secret="s", **kw)).start()
+    return MarketoSimulator(sim_config(**kw)).start()
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def make() -> Iterator[Any]:
     def factory(**kw: Any) -> tuple[MarketoSimulator, SimClient]:
         sim = _start(**kw)
         started.append(sim)
-        return sim, SimClient(sim.base_url, "c", "s")
+        return sim, sim_client(sim)
 
     yield factory
     for sim in started:
@@ -78,11 +79,7 @@ def test_calls_in_flight_over_the_cap_get_615(make: Any) -> None:
         with lock:
             codes.append(_code(body))
 
-    threads = [threading.Thread(target=call) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
+    run_together(call, 8)
     assert codes.count("ok") == 3
     assert codes.count("615") == 5
     audit = sim.audit()

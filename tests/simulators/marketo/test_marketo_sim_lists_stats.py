@@ -3,49 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from local.simulators.marketo import MarketoSimulator, SimulatorConfig
+from local.simulators.marketo import MarketoSimulator
 from local.simulators.marketo.testing import SimClient
+from tests.support.marketo_sim import running_sim, statuses
 
 LIST = "/rest/v1/lists/1001/leads.json"
 
 
 @pytest.fixture
 def sim() -> Iterator[MarketoSimulator]:
-    config = SimulatorConfig(
-        client_id="c", client_secret="s", write_delay_ms=0, lists=[{"id": 1001, "name": "Chats"}]
-    )
-    with MarketoSimulator(config) as s:
+    with running_sim(lists=[{"id": 1001, "name": "Chats"}]) as s:
         s.seed_leads([{"email": f"l{i}@x.com"} for i in range(1, 4)])
         yield s
 
 
-@pytest.fixture
-def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
-
-
-def _statuses(body: dict[str, Any]) -> list[str]:
-    assert body["success"] is True, body
-    return [
-        r["status"] if r["status"] != "skipped" else r["reasons"][0]["code"] for r in body["result"]
-    ]
-
-
 def test_add_remove_and_membership(sim: MarketoSimulator, client: SimClient) -> None:
-    assert _statuses(client.post(LIST, {"input": [{"id": 1}, {"id": 2}, {"id": 77}]})) == [
+    assert statuses(client.post(LIST, {"input": [{"id": 1}, {"id": 2}, {"id": 77}]})) == [
         "added",
         "added",
         "1004",
     ]
     body = client.get("/rest/v1/lists/1001/leads/ismember.json", id="1,3")
     assert body["result"] == [{"id": 1, "status": "memberof"}, {"id": 3, "status": "notmemberof"}]
-    assert _statuses(client.delete(LIST, {"input": [{"id": 2}, {"id": 3}]})) == ["removed", "1015"]
+    assert statuses(client.delete(LIST, {"input": [{"id": 2}, {"id": 3}]})) == ["removed", "1015"]
     _status, body = client.request("DELETE", LIST, params={"id": "1"})
-    assert _statuses(body) == ["removed"]
+    assert statuses(body) == ["removed"]
     assert sim.store.lists() == [{"id": 1001, "name": "Chats", "members": []}]
 
 

@@ -13,21 +13,16 @@ from local.simulators.marketo import ROUTES, MarketoSimulator, SimulatorConfig
 from local.simulators.marketo.__main__ import config_from_args
 from local.simulators.marketo.permissions import AREAS
 from local.simulators.marketo.testing import SimClient
+from tests.support.marketo_sim import running_sim
 
 PATH_ARGS = {"listId": "1001", "batchId": "1", "fieldApiName": "email"}
 
 
 @pytest.fixture
 def sim() -> Iterator[MarketoSimulator]:
-    config = SimulatorConfig(client_id="c", client_secret="s", write_delay_ms=0)
-    with MarketoSimulator(config) as s:
+    with running_sim() as s:
         s.seed_leads([{"email": "a@x.com"}])
         yield s
-
-
-@pytest.fixture
-def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
 
 
 def _code(body: Any) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
 from local.simulators.marketo.testing import SimClient
+from tests.support.marketo_sim import running_sim, statuses
 
 FIELDS = "/rest/v1/leads/schema/fields.json"
 FIELD = "/rest/v1/leads/schema/fields/{}.json"
@@ -18,20 +19,8 @@ LEADS = "/rest/v1/leads.json"
 
 @pytest.fixture
 def sim() -> Iterator[MarketoSimulator]:
-    config = SimulatorConfig(
-        client_id="c",
-        client_secret="s",
-        fresh=True,
-        write_delay_ms=0,
-        bulk_start_delay_seconds=0,
-    )
-    with MarketoSimulator(config) as s:
+    with running_sim(fresh=True, bulk_start_delay_seconds=0) as s:
         yield s
-
-
-@pytest.fixture
-def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
 
 
 def _field(name: str, label: str, data_type: str = "string", **extra: Any) -> dict[str, Any]:
@@ -39,11 +28,7 @@ def _field(name: str, label: str, data_type: str = "string", **extra: Any) -> di
 
 
 def _create(client: SimClient, *fields: Any) -> list[str]:
-    body = client.post(FIELDS, {"input": list(fields)})
-    assert body["success"] is True, body
-    return [
-        r["status"] if r["status"] != "skipped" else r["reasons"][0]["code"] for r in body["result"]
-    ]
+    return statuses(client.post(FIELDS, {"input": list(fields)}))
 
 
 def test_browse_pages_through_every_field(sim: MarketoSimulator, client: SimClient) -> None:

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from local.simulators.marketo import MarketoSimulator, SimulatorConfig
+from local.simulators.marketo import MarketoSimulator
 from local.simulators.marketo.testing import SimClient
+from tests.support.marketo_sim import running_sim
 
 LISTS = "/rest/v1/lists.json"
 CREATE = "/rest/asset/v1/staticLists.json"
@@ -25,22 +26,10 @@ CONFIGURED = [
 
 @pytest.fixture
 def sim() -> Iterator[MarketoSimulator]:
-    config = SimulatorConfig(
-        client_id="c",
-        client_secret="s",
-        write_delay_ms=0,
-        bulk_start_delay_seconds=0,
-        lists=CONFIGURED,
-        start_time="2026-09-01T10:00:00Z",
-    )
-    with MarketoSimulator(config) as s:
+    start = "2026-09-01T10:00:00Z"
+    with running_sim(bulk_start_delay_seconds=0, lists=CONFIGURED, start_time=start) as s:
         s.seed_leads([{"email": f"l{i}@x.com"} for i in range(1, 4)])
         yield s
-
-
-@pytest.fixture
-def client(sim: MarketoSimulator) -> SimClient:
-    return SimClient(sim.base_url, "c", "s")
 
 
 def _ids(body: dict[str, Any]) -> list[int]:

@@ -1,7 +1,9 @@
-"""boto3 clients, created lazily once per process (boto3 honours AWS_ENDPOINT_URL itself)."""
+"""boto3 clients, created lazily once per process (boto3 honours AWS_ENDPOINT_URL itself), and
+what every adapter shares: AWS errors read as the project's exceptions, attempts paced apart."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,9 @@ READ_TIMEOUT_SECONDS = 15
 MAX_ATTEMPTS = 3
 
 AWS_ERRORS = (BotoCoreError, ClientError)
+
+# an AWS error and the action it answered → the project's exception
+Translate = Callable[[Exception, str], LeadsyncError]
 
 
 def _config() -> Config:
@@ -92,3 +97,26 @@ def classify(
     if code in throttling:
         return RateLimited(message, dependency=dependency)
     return DependencyError(message, dependency=dependency, retryable=code not in permanent)
+
+
+def translator(service: str, *, throttling: frozenset[str], permanent: frozenset[str]) -> Translate:
+    """The one place where a service's errors become the project's exceptions: `classify`
+    with the service's own throttling and permanent codes."""
+
+    def translate(exc: Exception, action: str) -> LeadsyncError:
+        return classify(
+            exc, service=service, action=action, throttling=throttling, permanent=permanent
+        )
+
+    return translate
+
+
+def paced_attempts(
+    attempts: int, sleep: Callable[[float], None], first_pause: float
+) -> Iterator[int]:
+    """Attempt numbers 0 .. attempts - 1, sleeping before each but the first: `first_pause`,
+    then twice as long each time."""
+    for attempt in range(attempts):
+        if attempt:
+            sleep(first_pause * 2 ** (attempt - 1))
+        yield attempt

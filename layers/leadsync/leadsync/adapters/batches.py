@@ -38,9 +38,7 @@ def write_all(
     with a growing pause, `attempts` times at most."""
     for start in range(0, len(requests), MAX_ITEMS_PER_WRITE):
         pending = list(requests[start : start + MAX_ITEMS_PER_WRITE])
-        for attempt in range(attempts):
-            if attempt:
-                sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+        for _ in aws.paced_attempts(attempts, sleep, BACKOFF_SECONDS):
             try:
                 answer = client.batch_write_item(RequestItems={table: pending})
             except AWS_ERRORS as exc:
@@ -85,9 +83,7 @@ def get_all(
         }
         if names:
             pending["ExpressionAttributeNames"] = dict(names)
-        for attempt in range(attempts):
-            if attempt:
-                sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+        for _ in aws.paced_attempts(attempts, sleep, BACKOFF_SECONDS):
             try:
                 answer = client.batch_get_item(RequestItems={table: pending})
             except AWS_ERRORS as exc:

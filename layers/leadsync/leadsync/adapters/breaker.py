@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.adapters.state import translate_error
-from leadsync.errors import ConditionFailed
+from leadsync.adapters.state import translate_error, update_unless
 from leadsync.marketo.guard import CircuitOpen
 from leadsync.runtime.observability import get_logger
 
@@ -212,7 +211,8 @@ class DynamoDBBreaker:
     ) -> bool:
         uses_me = ":me" in expression or ":me" in condition
         try:
-            self._client.update_item(
+            return update_unless(
+                self._client,
                 TableName=self._table,
                 Key=self._key,
                 UpdateExpression=expression,
@@ -223,14 +223,8 @@ class DynamoDBBreaker:
                     **({":me": {"S": self._me}} if uses_me else {}),
                 },
             )
-        except AWS_ERRORS as exc:
-            error = translate_error(exc, "UpdateItem")
-            if isinstance(error, ConditionFailed):
-                return False
-            raise error from exc
         finally:
             self.requests += 1
-        return True
 
 
 def _state(item: dict[str, AttributeValueTypeDef]) -> BreakerState:

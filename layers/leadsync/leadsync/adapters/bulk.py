@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
 from leadsync.adapters.queue import SqsQueue
-from leadsync.adapters.state import put_unless, query_all, translate_error
+from leadsync.adapters.state import put_unless, query_all, translate_error, update_unless
 from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile
-from leadsync.errors import ConditionFailed, LeadsyncError, NotFound
+from leadsync.errors import LeadsyncError, NotFound
 from leadsync.runtime.clock import Clock, utc_now
 
 if TYPE_CHECKING:
@@ -106,26 +106,20 @@ class DynamoDBImportSlots:
         self._client = client or aws.dynamodb()
 
     def claim(self, job_id: str, limit: int) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=SLOTS_KEY,
-                UpdateExpression="ADD jobs :job",
-                ConditionExpression=(
-                    "attribute_not_exists(jobs) OR contains(jobs, :id) OR size(jobs) < :limit"
-                ),
-                ExpressionAttributeValues={
-                    ":job": {"SS": [job_id]},
-                    ":id": {"S": job_id},
-                    ":limit": {"N": str(limit)},
-                },
-            )
-        except AWS_ERRORS as exc:
-            error = translate_error(exc, "UpdateItem")
-            if isinstance(error, ConditionFailed):
-                return False
-            raise error from exc
-        return True
+        return update_unless(
+            self._client,
+            TableName=self._table,
+            Key=SLOTS_KEY,
+            UpdateExpression="ADD jobs :job",
+            ConditionExpression=(
+                "attribute_not_exists(jobs) OR contains(jobs, :id) OR size(jobs) < :limit"
+            ),
+            ExpressionAttributeValues={
+                ":job": {"SS": [job_id]},
+                ":id": {"S": job_id},
+                ":limit": {"N": str(limit)},
+            },
+        )
 
     def release(self, job_id: str) -> None:
         try:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.adapters.queue import translate_error
+from leadsync.adapters.queue import delete_messages, receive_messages, translate_error
 from leadsync.sync.messages import SyncBatch
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ CORRELATION_ID = "correlation_id"
 ATTEMPTS = "attempts"
 FIRST_FAILURE_AT = "first_failure_at"
 LAST_FAILURE_AT = "last_failure_at"
-_MAX_RECEIVE = 10
 _ATTRIBUTE_TEXT = 1000
 
 
@@ -96,37 +95,31 @@ class DeadLetters:
         A long poll (`wait_seconds` > 0) asks every SQS server, so an empty answer means
         no letter is visible; a short poll samples some servers and may miss them."""
         out: list[DeadLetter] = []
-        while len(out) < limit:
-            try:
-                answer = self._client.receive_message(
-                    QueueUrl=self._url,
-                    MaxNumberOfMessages=min(_MAX_RECEIVE, limit - len(out)),
-                    VisibilityTimeout=visibility_seconds,
-                    AttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                    WaitTimeSeconds=wait_seconds,
+        messages = receive_messages(
+            self._client,
+            self._url,
+            limit,
+            VisibilityTimeout=visibility_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=wait_seconds,
+        )
+        for message in messages:
+            attrs = message.get("Attributes", {})
+            sent = attrs.get("SentTimestamp")
+            out.append(
+                DeadLetter(
+                    message_id=message.get("MessageId", ""),
+                    receipt_handle=message.get("ReceiptHandle", ""),
+                    body=message.get("Body", ""),
+                    attributes={
+                        name: value.get("StringValue", "")
+                        for name, value in message.get("MessageAttributes", {}).items()
+                    },
+                    sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
+                    receive_count=int(attrs.get("ApproximateReceiveCount", "0")),
                 )
-            except AWS_ERRORS as exc:
-                raise translate_error(exc, "ReceiveMessage") from exc
-            messages = answer.get("Messages", [])
-            if not messages:
-                break
-            for message in messages:
-                attrs = message.get("Attributes", {})
-                sent = attrs.get("SentTimestamp")
-                out.append(
-                    DeadLetter(
-                        message_id=message.get("MessageId", ""),
-                        receipt_handle=message.get("ReceiptHandle", ""),
-                        body=message.get("Body", ""),
-                        attributes={
-                            name: value.get("StringValue", "")
-                            for name, value in message.get("MessageAttributes", {}).items()
-                        },
-                        sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
-                        receive_count=int(attrs.get("ApproximateReceiveCount", "0")),
-                    )
-                )
+            )
         return out
 
     def peek(self, limit: int = 100) -> list[DeadLetter]:
@@ -155,18 +148,7 @@ class DeadLetters:
                 raise translate_error(exc, "ChangeMessageVisibilityBatch") from exc
 
     def delete(self, letters: Sequence[DeadLetter]) -> None:
-        for start in range(0, len(letters), 10):
-            chunk = letters[start : start + 10]
-            try:
-                self._client.delete_message_batch(
-                    QueueUrl=self._url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": letter.receipt_handle}
-                        for i, letter in enumerate(chunk)
-                    ],
-                )
-            except AWS_ERRORS as exc:
-                raise translate_error(exc, "DeleteMessageBatch") from exc
+        delete_messages(self._client, self._url, [letter.receipt_handle for letter in letters])
 
 
 def _attributes(values: Mapping[str, str]) -> dict[str, MessageAttributeValueTypeDef]:

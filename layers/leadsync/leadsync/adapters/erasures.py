@@ -17,8 +17,9 @@ from pydantic import ValidationError
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.adapters.queue import translate_error
-from leadsync.erasure.deletes import ErasureRequest, ErasureSource, ParsedFile, parse_erasure_file
+from leadsync.adapters.queue import delete_messages, receive_messages
+from leadsync.erasure.files import ParsedFile, parse_erasure_file
+from leadsync.erasure.request import ErasureRequest, ErasureSource
 from leadsync.errors import ConfigurationError, DependencyError, LeadsyncError
 from leadsync.mapping.sanitize import check_email
 from leadsync.runtime.clock import Clock, parse_iso, utc_now
@@ -26,9 +27,8 @@ from leadsync.runtime.clock import Clock, parse_iso, utc_now
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import DeleteMessageBatchRequestEntryTypeDef, MessageTypeDef
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-MAX_PER_RECEIVE = 10  # SQS's own limit per ReceiveMessage and per DeleteMessageBatch
 MAX_BODY_CHARS = 4096
 _S3_PREFIX = "s3://"
 
@@ -80,44 +80,23 @@ class ErasureQueue:
         """Up to `max_messages`, ten a call, until the queue has no more to give."""
         erasures: list[QueuedErasure] = []
         bad: list[BadMessage] = []
-        while len(erasures) + len(bad) < max_messages:
-            wanted = min(MAX_PER_RECEIVE, max_messages - len(erasures) - len(bad))
-            request: dict[str, Any] = {
-                "QueueUrl": self._url,
-                "MaxNumberOfMessages": wanted,
-                "WaitTimeSeconds": wait_seconds,
-                "MessageSystemAttributeNames": ["SentTimestamp"],
-            }
-            if visibility_timeout is not None:
-                request["VisibilityTimeout"] = visibility_timeout
-            try:
-                answer = self._client.receive_message(**request)
-            except AWS_ERRORS as exc:
-                raise translate_error(exc, "ReceiveMessage") from exc
-            messages = answer.get("Messages", [])
-            if not messages:
-                break
-            for message in messages:
-                parsed = self._parse(message)
-                if isinstance(parsed, QueuedErasure):
-                    erasures.append(parsed)
-                else:
-                    bad.append(parsed)
+        request: dict[str, Any] = {
+            "WaitTimeSeconds": wait_seconds,
+            "MessageSystemAttributeNames": ["SentTimestamp"],
+        }
+        if visibility_timeout is not None:
+            request["VisibilityTimeout"] = visibility_timeout
+        for message in receive_messages(self._client, self._url, max_messages, **request):
+            parsed = self._parse(message)
+            if isinstance(parsed, QueuedErasure):
+                erasures.append(parsed)
+            else:
+                bad.append(parsed)
         return Received(erasures, bad)
 
     def confirm(self, receipt_handles: Sequence[str]) -> int:
         """Delete the messages whose erasure is done; raise when SQS keeps any of them."""
-        failed: list[str] = []
-        for start in range(0, len(receipt_handles), MAX_PER_RECEIVE):
-            chunk = receipt_handles[start : start + MAX_PER_RECEIVE]
-            entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
-                {"Id": str(index), "ReceiptHandle": handle} for index, handle in enumerate(chunk)
-            ]
-            try:
-                answer = self._client.delete_message_batch(QueueUrl=self._url, Entries=entries)
-            except AWS_ERRORS as exc:
-                raise translate_error(exc, "DeleteMessageBatch") from exc
-            failed.extend(entry.get("Code", "") for entry in answer.get("Failed", []))
+        failed = delete_messages(self._client, self._url, receipt_handles)
         if failed:
             raise DependencyError(
                 f"SQS kept {len(failed)} confirmed message(s): {', '.join(sorted(set(failed)))}",

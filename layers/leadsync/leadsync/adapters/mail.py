@@ -7,31 +7,26 @@ from typing import TYPE_CHECKING
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.errors import LeadsyncError
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
 
-_THROTTLING = frozenset({"TooManyRequestsException", "LimitExceededException", "Throttling"})
-_PERMANENT = frozenset(
-    {
-        "MessageRejected",
-        "MailFromDomainNotVerifiedException",
-        "AccountSuspendedException",
-        "SendingPausedException",
-        "BadRequestException",
-        "NotFoundException",
-        "AccessDenied",
-        "AccessDeniedException",
-    }
+translate_error = aws.translator(
+    "SES",
+    throttling=frozenset({"TooManyRequestsException", "LimitExceededException", "Throttling"}),
+    permanent=frozenset(
+        {
+            "MessageRejected",
+            "MailFromDomainNotVerifiedException",
+            "AccountSuspendedException",
+            "SendingPausedException",
+            "BadRequestException",
+            "NotFoundException",
+            "AccessDenied",
+            "AccessDeniedException",
+        }
+    ),
 )
-
-
-def translate_error(exc: Exception, action: str) -> LeadsyncError:
-    """The one place where SES's errors become the project's exceptions."""
-    return aws.classify(
-        exc, service="SES", action=action, throttling=_THROTTLING, permanent=_PERMANENT
-    )
 
 
 class Mailer:

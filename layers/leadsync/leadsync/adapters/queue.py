@@ -3,52 +3,52 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from itertools import batched
+from typing import TYPE_CHECKING, Any
 
 from leadsync.adapters import aws
 from leadsync.adapters.aws import AWS_ERRORS
-from leadsync.errors import DependencyError, LeadsyncError, PermanentError
+from leadsync.errors import DependencyError, PermanentError
 from leadsync.sync.fetch.batching import SQS_MAX_MESSAGE_BYTES
-from leadsync.sync.messages import SyncBatch
+from leadsync.sync.messages import SQS_MAX_DELAY_SECONDS, SyncBatch
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+    from mypy_boto3_sqs.type_defs import (
+        DeleteMessageBatchRequestEntryTypeDef,
+        MessageTypeDef,
+        SendMessageBatchRequestEntryTypeDef,
+    )
 
 MAX_ENTRIES_PER_CALL = 10
 MAX_BYTES_PER_CALL = SQS_MAX_MESSAGE_BYTES
 MAX_ATTEMPTS = 4
-MAX_DELAY_SECONDS = 900
 BACKOFF_SECONDS = 0.2
-_THROTTLING = frozenset(
-    {
-        "RequestThrottled",
-        "ThrottlingException",
-        "KmsThrottled",
-        "AWS.SimpleQueueService.RequestThrottled",
-    }
+translate_error = aws.translator(
+    "SQS",
+    throttling=frozenset(
+        {
+            "RequestThrottled",
+            "ThrottlingException",
+            "KmsThrottled",
+            "AWS.SimpleQueueService.RequestThrottled",
+        }
+    ),
+    permanent=frozenset(
+        {
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+            "AccessDenied",
+            "AccessDeniedException",
+            "InvalidParameterValue",
+            "InvalidMessageContents",
+            "BatchRequestTooLong",
+            "AWS.SimpleQueueService.BatchRequestTooLong",
+            "TooManyEntriesInBatchRequest",
+        }
+    ),
 )
-_PERMANENT = frozenset(
-    {
-        "AWS.SimpleQueueService.NonExistentQueue",
-        "QueueDoesNotExist",
-        "AccessDenied",
-        "AccessDeniedException",
-        "InvalidParameterValue",
-        "InvalidMessageContents",
-        "BatchRequestTooLong",
-        "AWS.SimpleQueueService.BatchRequestTooLong",
-        "TooManyEntriesInBatchRequest",
-    }
-)
-
-
-def translate_error(exc: Exception, action: str) -> LeadsyncError:
-    """The one place where SQS's errors become the project's exceptions."""
-    return aws.classify(
-        exc, service="SQS", action=action, throttling=_THROTTLING, permanent=_PERMANENT
-    )
 
 
 class SqsQueue:
@@ -78,7 +78,7 @@ class SqsQueue:
     def defer(self, batch: SyncBatch, delay_seconds: int) -> None:
         """Put `batch` back on the queue, invisible for `delay_seconds` (at most 900, SQS's
         limit): a new message, so waiting never counts toward the dead-letter redrive."""
-        delay = max(0, min(int(delay_seconds), MAX_DELAY_SECONDS))
+        delay = max(0, min(int(delay_seconds), SQS_MAX_DELAY_SECONDS))
         self.send_messages([(batch.correlation_id, batch.model_dump_json())], delay_seconds=delay)
 
     def approximate_depth(self) -> int:
@@ -111,9 +111,7 @@ class SqsQueue:
             }
             for index, (correlation_id, body) in enumerate(chunk)
         }
-        for attempt in range(self._attempts):
-            if attempt:
-                self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+        for attempt in aws.paced_attempts(self._attempts, self._sleep, BACKOFF_SECONDS):
             try:
                 answer = self._client.send_message_batch(
                     QueueUrl=self._url, Entries=list(pending.values())
@@ -139,6 +137,43 @@ class SqsQueue:
             dependency="sqs",
             retryable=True,
         )
+
+
+def receive_messages(
+    client: SQSClient, queue_url: str, limit: int, **request: Any
+) -> Iterator[MessageTypeDef]:
+    """Up to `limit` messages, ten a call, until the queue has none to give; `request` holds
+    ReceiveMessage's other parameters."""
+    taken = 0
+    while taken < limit:
+        try:
+            answer = client.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=min(MAX_ENTRIES_PER_CALL, limit - taken),
+                **request,
+            )
+        except AWS_ERRORS as exc:
+            raise translate_error(exc, "ReceiveMessage") from exc
+        messages = answer.get("Messages", [])
+        if not messages:
+            return
+        taken += len(messages)
+        yield from messages
+
+
+def delete_messages(client: SQSClient, queue_url: str, receipt_handles: Sequence[str]) -> list[str]:
+    """Delete received messages, ten a call; the codes of those SQS did not delete."""
+    failed: list[str] = []
+    for chunk in batched(receipt_handles, MAX_ENTRIES_PER_CALL, strict=False):
+        entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
+            {"Id": str(index), "ReceiptHandle": handle} for index, handle in enumerate(chunk)
+        ]
+        try:
+            answer = client.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+        except AWS_ERRORS as exc:
+            raise translate_error(exc, "DeleteMessageBatch") from exc
+        failed.extend(entry.get("Code", "") for entry in answer.get("Failed", []))
+    return failed
 
 
 def _size(correlation_id: str, body: str) -> int:

@@ -65,10 +65,21 @@ def translate_error(exc: Exception, action: str) -> LeadsyncError:
 
 def put_unless(client: DynamoDBClient, **request: Any) -> bool:
     """One conditional PutItem: False when its condition failed, else True (or raise)."""
+    return _unless_condition_fails(client.put_item, "PutItem", request)
+
+
+def update_unless(client: DynamoDBClient, **request: Any) -> bool:
+    """One conditional UpdateItem: False when its condition failed, else True (or raise)."""
+    return _unless_condition_fails(client.update_item, "UpdateItem", request)
+
+
+def _unless_condition_fails(
+    write: Callable[..., object], action: str, request: dict[str, Any]
+) -> bool:
     try:
-        client.put_item(**request)
+        write(**request)
     except AWS_ERRORS as exc:
-        error = translate_error(exc, "PutItem")
+        error = translate_error(exc, action)
         if isinstance(error, ConditionFailed):
             return False
         raise error from exc
@@ -200,20 +211,14 @@ class StateStore:
         pk, _, sk = key.partition("|")
         if not pk.startswith(_ERROR_PK) or not sk:
             raise ValueError(f"not an error-store key: {key!r}")
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                UpdateExpression="SET replayed_at = :at",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(replayed_at)",
-                ExpressionAttributeValues={":at": {"S": iso_utc(at or self._clock())}},
-            )
-        except AWS_ERRORS as exc:
-            error = translate_error(exc, "UpdateItem")
-            if isinstance(error, ConditionFailed):
-                return False
-            raise error from exc
-        return True
+        return update_unless(
+            self._client,
+            TableName=self._table,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression="SET replayed_at = :at",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(replayed_at)",
+            ExpressionAttributeValues={":at": {"S": iso_utc(at or self._clock())}},
+        )
 
     def errors_between(self, since: datetime | None, until: datetime) -> list[ErrorEntry]:
         """Failures recorded after `since` (exclusive) up to `until` (inclusive), oldest first.

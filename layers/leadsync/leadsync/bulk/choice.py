@@ -1,4 +1,5 @@
-"""REST or bulk for a run's writes, with what each would cost; and staging of bulk jobs.
+"""REST or bulk for a run's writes, with what each would cost; the fork that stages the
+bulk ones (bulk/staging.py).
 
 Both paths need the same lookups (the decisions are made from what Marketo holds), so
 the choice weighs the writes: REST writes 300 records a call, one call per kind of write
@@ -13,18 +14,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from leadsync.bulk.csvfile import FilePlan, ineligible, pack_files, render
-from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile, job_id_of
+from leadsync.bulk.csvfile import ineligible, pack_files
 from leadsync.bulk.ports import BulkSender, JobStore, StagedFiles
 from leadsync.bulk.schedule import BulkSettings
+from leadsync.bulk.staging import Staged, stage
 from leadsync.runtime.observability import get_logger
 from leadsync.sync.messages import SyncRecord
 
-STAGED_PREFIX = "jobs/"
 # Marketo imports on the order of a few hundred rows a second; used to guess the polls
 DEFAULT_ROWS_PER_SECOND = 200.0
 
@@ -122,98 +122,6 @@ def choose_path(
     if quota_left is not None and rest > quota_left:
         return made(SyncPath.BULK, f"budget left {quota_left} calls, REST needs {rest}")
     return made(SyncPath.REST, f"{len(carried)} records, under threshold {threshold}")
-
-
-@dataclass
-class Staged:
-    """What staging did: jobs made, jobs found already staged, records left for REST."""
-
-    jobs: list[str] = field(default_factory=list)
-    new: int = 0
-    again: int = 0  # the same writes were staged before and still wait: submitted again
-    done_before: int = 0  # the same writes were already imported: nothing to do
-    records: int = 0
-    rest: list[SyncRecord] = field(default_factory=list)
-    messages: int = 0
-
-
-def stage(
-    records: Sequence[SyncRecord],
-    *,
-    files: StagedFiles,
-    jobs: JobStore,
-    queue: BulkSender,
-    settings: BulkSettings,
-    now: datetime,
-) -> Staged:
-    """Stage the records an import can carry as jobs (file in the bucket first, then the
-    job, then its submit message); return the others for the REST path. Idempotent: the
-    same writes staged again are the same job (its id is their digest), submitted once."""
-    out = Staged(rest=[r for r in records if ineligible(r) is not None])
-    carried = [r for r in records if ineligible(r) is None]
-    plan: FilePlan = pack_files(carried, settings.max_file_bytes)
-    out.rest.extend(plan.oversized)
-    messages: list[BulkMessage] = []
-    for chunk in plan.files:
-        job_id = job_id_of(chunk)
-        key = f"{STAGED_PREFIX}{job_id}.json"
-        correlation_id = f"bulk-{job_id}"
-        existing = jobs.get(job_id)
-        if existing is not None and not existing.active:
-            out.done_before += 1
-            continue
-        if existing is None:
-            files.put(
-                key,
-                StagedFile(
-                    job_id=job_id, correlation_id=correlation_id, created_at=now, records=chunk
-                ),
-            )
-            job = BulkJob(
-                job_id=job_id,
-                correlation_id=correlation_id,
-                staged_key=key,
-                records=len(chunk),
-                file_bytes=len(render(chunk)),
-                created_at=now,
-            )
-            if jobs.create(job):
-                out.new += 1
-            else:
-                out.again += 1
-        else:
-            out.again += 1
-        current = jobs.get(job_id)
-        if current is not None and current.status is JobStatus.STAGED:
-            messages.append(
-                BulkMessage(job_id=job_id, step="submit", correlation_id=correlation_id)
-            )
-        out.jobs.append(job_id)
-        out.records += len(chunk)
-        # the job's correlation id follows its records (chat ids in the staged file) to the digest
-        get_logger().info(
-            "bulk job staged",
-            extra={
-                "job_id": job_id,
-                "correlation_id": correlation_id,
-                "records": len(chunk),
-                "chats": sum(len(r.chat_ids) for r in chunk),
-            },
-        )
-    if messages:
-        out.messages = queue.send_bulk(messages)
-    get_logger().info(
-        "bulk jobs staged",
-        extra={
-            "jobs": len(out.jobs),
-            "new": out.new,
-            "again": out.again,
-            "done_before": out.done_before,
-            "records": out.records,
-            "rest_records": len(out.rest),
-        },
-    )
-    return out
 
 
 @dataclass(frozen=True)

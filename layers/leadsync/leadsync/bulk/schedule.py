@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from leadsync.bulk.csvfile import DEFAULT_MAX_FILE_BYTES
+from leadsync.sync.messages import SQS_MAX_DELAY_SECONDS
 
-# SQS delays a message at most 15 minutes
-MAX_DELAY_SECONDS = 900
 DEFAULT_POLL_DELAYS = (5, 10, 20, 30)
 
 
@@ -52,10 +51,10 @@ def poll_delay(polls_done: int, settings: BulkSettings, *, stuck: bool = False) 
     delay = delays[min(polls_done, len(delays) - 1)]
     if stuck:
         delay = max(delay, settings.stuck_poll_seconds)
-    return max(0, min(delay, MAX_DELAY_SECONDS))
+    return max(0, min(delay, SQS_MAX_DELAY_SECONDS))
 
 
 def busy_delay(waits: int, settings: BulkSettings) -> int:
     """A submit without a slot waits longer each time, up to SQS's limit."""
     grown: int = settings.busy_delay_seconds * 2 ** min(waits, 4)
-    return max(0, min(grown, MAX_DELAY_SECONDS))
+    return max(0, min(grown, SQS_MAX_DELAY_SECONDS))

@@ -9,24 +9,16 @@ run with a message that names the rule instead of filling the wrong list.
 
 from __future__ import annotations
 
-import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Self
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PositiveInt,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, StringConstraints, model_validator
+from pydantic_core import ErrorDetails
 
 from leadsync.errors import ConfigurationError
+from leadsync.mapping.edited_file import parse_edited, read_edited_file
 from leadsync.models import Visitor
 
 DEFAULT_PATH = Path(__file__).with_name("list_rules.toml")
@@ -131,20 +123,12 @@ class ListRules(BaseModel):
 
     @classmethod
     def parse(cls, text: str, origin: str = "list rules") -> ListRules:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigurationError(f"{origin}: not valid TOML: {exc}") from None
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            problems = [_problem(error["loc"], error["msg"], data) for error in exc.errors()]
-            raise ConfigurationError(f"{origin}: " + "; ".join(problems)) from None
+        return parse_edited(cls, text, origin, _problem)
 
 
-def _problem(loc: tuple[int | str, ...], message: str, data: dict[str, Any]) -> str:
+def _problem(error: ErrorDetails, data: dict[str, Any]) -> str:
     """`rules[2] (list 1234, "Poland"): country: ...`: the rule as the user wrote it."""
-    message = message.removeprefix("Value error, ")
+    loc, message = error["loc"], error["msg"].removeprefix("Value error, ")
     if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
         index, rest = loc[1], loc[2:]
         where = f"rules[{index}]"
@@ -170,14 +154,14 @@ def desired_lists(visitor: Visitor, rules: ListRules | Iterable[ListRule]) -> fr
 
 
 def load_list_rules(path: str | Path | None = None) -> ListRules:
-    target = Path(path or os.environ.get("LIST_RULES_FILE") or DEFAULT_PATH)
-    try:
-        text = target.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(f"list rules {target}: cannot read: {exc.strerror}") from None
-    return ListRules.parse(text, str(target))
+    """The list rules at `path`, else at $LIST_RULES_FILE, else `list_rules.toml` here."""
+    text, origin = read_edited_file(
+        path, env_var="LIST_RULES_FILE", default=DEFAULT_PATH, what="list rules"
+    )
+    return ListRules.parse(text, origin)
 
 
 @cache
 def default_list_rules() -> ListRules:
+    """The deployed list rules, read once per cold start."""
     return load_list_rules()

@@ -7,23 +7,15 @@ message instead of writing the wrong field.
 
 from __future__ import annotations
 
-import os
-import tomllib
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import ErrorDetails
 
-from leadsync.errors import ConfigurationError
+from leadsync.mapping.edited_file import parse_edited, read_edited_file
 from leadsync.models import Visitor
 
 DEFAULT_PATH = Path(__file__).with_name("field_map.toml")
@@ -36,11 +28,13 @@ FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,9
 
 
 class Policy(StrEnum):
-    ALWAYS = "always"
-    IF_EMPTY = "if_empty"
-    NEWEST_WINS = "newest_wins"
-    GREATEST = "greatest"
-    NEVER = "never"
+    """When an existing lead's field is written (a new lead gets every mapped value)."""
+
+    ALWAYS = "always"  # whenever leadsync's value differs
+    IF_EMPTY = "if_empty"  # only where Marketo has no value
+    NEWEST_WINS = "newest_wins"  # when the latest chat is newer than the lead's last update
+    GREATEST = "greatest"  # when leadsync's value is greater (counts, latest times)
+    NEVER = "never"  # only when leadsync creates the lead
 
 
 class FieldRule(BaseModel):
@@ -81,27 +75,22 @@ class FieldMap(BaseModel):
 
     @classmethod
     def parse(cls, text: str, origin: str = "field map") -> FieldMap:
-        try:
-            return cls.model_validate(tomllib.loads(text))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigurationError(f"{origin}: not valid TOML: {exc}") from None
-        except ValidationError as exc:
-            problems = [
-                f"{'.'.join(str(p) for p in error['loc']) or 'file'}: {error['msg']}"
-                for error in exc.errors()
-            ]
-            raise ConfigurationError(f"{origin}: " + "; ".join(problems)) from None
+        return parse_edited(cls, text, origin, _problem)
+
+
+def _problem(error: ErrorDetails, data: dict[str, Any]) -> str:
+    return f"{'.'.join(str(p) for p in error['loc']) or 'file'}: {error['msg']}"
 
 
 def load_field_map(path: str | Path | None = None) -> FieldMap:
-    target = Path(path or os.environ.get("FIELD_MAP_FILE") or DEFAULT_PATH)
-    try:
-        text = target.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(f"field map {target}: cannot read: {exc.strerror}") from None
-    return FieldMap.parse(text, str(target))
+    """The field map at `path`, else at $FIELD_MAP_FILE, else `field_map.toml` here."""
+    text, origin = read_edited_file(
+        path, env_var="FIELD_MAP_FILE", default=DEFAULT_PATH, what="field map"
+    )
+    return FieldMap.parse(text, origin)
 
 
 @cache
 def default_field_map() -> FieldMap:
+    """The deployed field map, read once per cold start."""
     return load_field_map()

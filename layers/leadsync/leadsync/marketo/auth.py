@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from urllib.parse import urlencode
 
 import requests
@@ -20,35 +21,33 @@ from leadsync.marketo.config import MarketoClientConfig
 from leadsync.marketo.errors import MarketoBadResponse, MarketoCredentialsError
 
 
+@dataclass(eq=False, repr=False)
 class TokenProvider:
-    def __init__(
-        self,
-        identity_url: str,
-        client_id: str,
-        client_secret: SecretStr,
-        session: requests.Session,
-        config: MarketoClientConfig,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-        on_call: Callable[[], None] = lambda: None,
-    ) -> None:
-        self._url = f"{identity_url}/oauth/token"
-        self._client_id = client_id
-        self._secret = client_secret
-        self._session = session
-        self._config = config
-        self._monotonic = monotonic
-        self._on_call = on_call
-        self._token: str | None = None
-        self._fresh_until = 0.0
-        self._lock = threading.Lock()
+    """The client's current token (one, shared by its threads), fetched when missing, close
+    to expiry, or refused."""
+
+    identity_url: str
+    client_id: str
+    client_secret: SecretStr
+    session: requests.Session
+    config: MarketoClientConfig
+    _: KW_ONLY
+    monotonic: Callable[[], float] = time.monotonic
+    on_call: Callable[[], None] = lambda: None
+    _token: str | None = field(default=None, init=False)
+    _fresh_until: float = field(default=0.0, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    @property
+    def url(self) -> str:
+        return f"{self.identity_url}/oauth/token"
 
     def __repr__(self) -> str:
-        return f"TokenProvider({self._url!r}, client_id={self._client_id!r})"
+        return f"TokenProvider({self.url!r}, client_id={self.client_id!r})"
 
     def token(self) -> str:
         with self._lock:
-            if self._token is None or self._monotonic() >= self._fresh_until:
+            if self._token is None or self.monotonic() >= self._fresh_until:
                 self._fetch()
             assert self._token is not None
             return self._token
@@ -63,17 +62,17 @@ class TokenProvider:
         query = urlencode(
             {
                 "grant_type": "client_credentials",
-                "client_id": self._client_id,
-                "client_secret": self._secret.get_secret_value(),
+                "client_id": self.client_id,
+                "client_secret": self.client_secret.get_secret_value(),
             }
         )
-        started = self._monotonic()
-        self._on_call()
+        started = self.monotonic()
+        self.on_call()
         try:
-            response = self._session.get(
-                f"{self._url}?{query}",
+            response = self.session.get(
+                f"{self.url}?{query}",
                 headers={"Accept": "application/json"},
-                timeout=(self._config.connect_timeout_s, self._config.read_timeout_s),
+                timeout=(self.config.connect_timeout_s, self.config.read_timeout_s),
             )
         except requests.RequestException as exc:
             raise error_for_transport(exc) from None  # `from None`: exc's text holds the secret
@@ -95,5 +94,5 @@ class TokenProvider:
         # Refresh a margin before expiry. Marketo hands back the SAME token while it lives, so a
         # token already inside the margin is kept to its end (a 602 then replaces it) rather
         # than re-fetched before every call.
-        margin = self._config.token_refresh_margin_s
+        margin = self.config.token_refresh_margin_s
         self._fresh_until = started + (lifetime - margin if lifetime > margin else lifetime)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -34,32 +34,25 @@ class Call:
     read_timeout_s: float | None = None
 
 
+@dataclass(eq=False)
 class CallRunner:
-    def __init__(
-        self,
-        rest_url: str,
-        tokens: TokenProvider,
-        limiter: Limiter,
-        session: requests.Session,
-        config: MarketoClientConfig,
-        *,
-        deadline: Callable[[], float],
-        wall_clock: Callable[[], datetime],
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._rest_url = rest_url
-        self._tokens = tokens
-        self._limiter = limiter
-        self._session = session
-        self._config = config
-        self._deadline = deadline
-        self._wall_clock = wall_clock
-        self._monotonic = monotonic
-        self.calls: Counter[str] = Counter()  # HTTP requests sent, per kind
-        self.errors: Counter[str] = Counter()  # classified failures, per code
+    """Runs each call of the client (token, permit, send, classify, release); counts the
+    calls sent and their failures."""
+
+    rest_url: str
+    tokens: TokenProvider
+    limiter: Limiter
+    session: requests.Session
+    config: MarketoClientConfig
+    _: KW_ONLY
+    deadline: Callable[[], float]
+    wall_clock: Callable[[], datetime]
+    monotonic: Callable[[], float] = time.monotonic
+    calls: Counter[str] = field(default_factory=Counter, init=False)  # HTTP requests, per kind
+    errors: Counter[str] = field(default_factory=Counter, init=False)  # failures, per code
 
     def url(self, path: str) -> str:
-        return self._rest_url + path
+        return self.rest_url + path
 
     def envelope(self, call: Call) -> Envelope:
         return self._with_token(call, self._read_envelope)
@@ -69,17 +62,17 @@ class CallRunner:
         return self._with_token(call, self._read_file)
 
     def _with_token(self, call: Call, reader: Callable[[requests.Response], T]) -> T:
-        token = self._tokens.token()
+        token = self.tokens.token()
         try:
             return self._once(call, token, reader)
         except MarketoTokenRejected:
             # Marketo's documented answer to 601/602: a new token, the call replayed once.
-            self._tokens.invalidate(token)
-            return self._once(call, self._tokens.token(), reader)
+            self.tokens.invalidate(token)
+            return self._once(call, self.tokens.token(), reader)
 
     def _once(self, call: Call, token: str, reader: Callable[[requests.Response], T]) -> T:
-        deadline = self._deadline()
-        permit = self._limiter.acquire(deadline_monotonic=deadline)
+        deadline = self.deadline()
+        permit = self.limiter.acquire(deadline_monotonic=deadline)
         outcome = Outcome.FAILED
         try:
             self.calls[call.kind] += 1
@@ -91,7 +84,7 @@ class CallRunner:
             self.errors[exc.code] += 1
             raise
         finally:
-            self._limiter.release(permit, outcome)
+            self.limiter.release(permit, outcome)
 
     def _send(self, call: Call, token: str, deadline: float) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}", "Accept": JSON}
@@ -99,16 +92,16 @@ class CallRunner:
             headers["Content-Type"] = call.content_type
         # A Lambda about to time out would leave the lease hanging: never wait past the work's
         # deadline, but always long enough for a normal answer.
-        read = call.read_timeout_s or self._config.read_timeout_s
-        remaining = deadline - self._monotonic()
-        read = min(read, max(self._config.min_read_timeout_s, remaining))
+        read = call.read_timeout_s or self.config.read_timeout_s
+        remaining = deadline - self.monotonic()
+        read = min(read, max(self.config.min_read_timeout_s, remaining))
         try:
-            return self._session.request(
+            return self.session.request(
                 call.method,
                 self.url(call.path),
                 data=call.body,
                 headers=headers,
-                timeout=(self._config.connect_timeout_s, read),
+                timeout=(self.config.connect_timeout_s, read),
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
@@ -116,7 +109,7 @@ class CallRunner:
             raise error_for_transport(exc) from None
 
     def _read_envelope(self, response: requests.Response) -> Envelope:
-        return envelope_of(response, config=self._config, now=self._wall_clock())
+        return envelope_of(response, config=self.config, now=self.wall_clock())
 
     def _read_file(self, response: requests.Response) -> bytes:
         kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()

@@ -10,29 +10,14 @@ import enum
 import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 import requests
 from pydantic import ValidationError
 
 from leadsync.limiter.api import Outcome
+from leadsync.marketo import errors
 from leadsync.marketo.config import MarketoClientConfig
-from leadsync.marketo.errors import (
-    MarketoAccessDenied,
-    MarketoBadResponse,
-    MarketoBodyTooLarge,
-    MarketoBulkBusy,
-    MarketoConcurrencyLimited,
-    MarketoError,
-    MarketoNoAnswer,
-    MarketoPermanent,
-    MarketoQuotaExhausted,
-    MarketoRateLimited,
-    MarketoRetryable,
-    MarketoTokenRejected,
-    MarketoUriTooLong,
-)
 from leadsync.marketo.models import Envelope
 
 
@@ -87,12 +72,6 @@ OTHER_CODE = Rule(Kind.PERMANENT, _DONE)
 TOKEN_CODES = frozenset(code for code, rule in CALL_ERRORS.items() if rule.kind is Kind.TOKEN)
 
 
-class _Details(TypedDict):
-    request_id: str | None
-    outcome: Outcome
-    http_status: int | None
-
-
 def rule_for(code: str) -> Rule:
     return CALL_ERRORS.get(code, OTHER_CODE)
 
@@ -112,59 +91,59 @@ def error_for(
     config: MarketoClientConfig,
     now: datetime,
     http_status: int | None = 200,
-) -> MarketoError:
+) -> errors.MarketoError:
     """The exception for a call-level error code, carrying the outcome to release."""
     rule = rule_for(code)
-    kw = _Details(request_id=request_id, outcome=rule.outcome, http_status=http_status)
+    kw = errors.Details(request_id=request_id, outcome=rule.outcome, http_status=http_status)
     match rule.kind:
         case Kind.TOKEN:
-            return MarketoTokenRejected(code, detail, **kw)
+            return errors.MarketoTokenRejected(code, detail, **kw)
         case Kind.RATE:
-            return MarketoRateLimited(code, detail, retry_after=config.rate_window_s, **kw)
+            return errors.MarketoRateLimited(code, detail, retry_after=config.rate_window_s, **kw)
         case Kind.CONCURRENCY:
-            return MarketoConcurrencyLimited(
+            return errors.MarketoConcurrencyLimited(
                 code, detail, retry_after=config.concurrency_retry_s, **kw
             )
         case Kind.BULK_BUSY:
-            return MarketoBulkBusy(code, detail, retry_after=config.bulk_busy_retry_s, **kw)
+            return errors.MarketoBulkBusy(code, detail, retry_after=config.bulk_busy_retry_s, **kw)
         case Kind.QUOTA:
             resumes_at = next_reset(now, config.quota_timezone)
             wait = max(0.0, (resumes_at - now).total_seconds())
-            exc = MarketoQuotaExhausted(code, detail, retry_after=wait, **kw)
+            exc = errors.MarketoQuotaExhausted(code, detail, retry_after=wait, **kw)
             exc.resumes_at = resumes_at
             return exc
         case Kind.RETRY:
-            return MarketoRetryable(code, detail, **kw)
+            return errors.MarketoRetryable(code, detail, **kw)
         case Kind.ALERT:
-            return MarketoAccessDenied(code, detail, **kw)
+            return errors.MarketoAccessDenied(code, detail, **kw)
         case Kind.PERMANENT:
-            return MarketoPermanent(code, detail, **kw)
+            return errors.MarketoPermanent(code, detail, **kw)
 
 
-def error_for_status(status: int) -> MarketoError:
+def error_for_status(status: int) -> errors.MarketoError:
     """An HTTP failure that carried no Marketo envelope (an edge page, usually)."""
     code = f"HTTP {status}"
     if status == 413:
-        return MarketoBodyTooLarge(code, "request body over the limit", http_status=status)
+        return errors.MarketoBodyTooLarge(code, "request body over the limit", http_status=status)
     if status == 414:
-        return MarketoUriTooLong(code, "request URI over the limit", http_status=status)
+        return errors.MarketoUriTooLong(code, "request URI over the limit", http_status=status)
     if status == 429:  # not Marketo's own answer, but an edge throttling is a rate limit
-        return MarketoRateLimited(code, "too many requests", http_status=status)
+        return errors.MarketoRateLimited(code, "too many requests", http_status=status)
     if status == 408 or status >= 500:
-        return MarketoRetryable(code, "server or edge failure", http_status=status)
+        return errors.MarketoRetryable(code, "server or edge failure", http_status=status)
     if 400 <= status < 500:
-        return MarketoPermanent(code, "request refused", http_status=status)
-    return MarketoBadResponse(code, "unexpected HTTP status", http_status=status)
+        return errors.MarketoPermanent(code, "request refused", http_status=status)
+    return errors.MarketoBadResponse(code, "unexpected HTTP status", http_status=status)
 
 
-def error_for_transport(exc: requests.RequestException) -> MarketoError:
+def error_for_transport(exc: requests.RequestException) -> errors.MarketoError:
     """No answer. The message names the failure, never the URL (it can hold emails or secrets)."""
     what = type(exc).__name__
     if isinstance(exc, requests.Timeout):
-        return MarketoNoAnswer(
+        return errors.MarketoNoAnswer(
             "local:timeout", f"no answer in time ({what})", outcome=Outcome.FAILED
         )
-    return MarketoNoAnswer("local:connection", f"no answer ({what})", outcome=Outcome.FAILED)
+    return errors.MarketoNoAnswer("local:connection", f"no answer ({what})", outcome=Outcome.FAILED)
 
 
 def envelope_of(
@@ -176,13 +155,13 @@ def envelope_of(
         raise error_for_status(status)
     try:
         envelope = parse_envelope(response.content, response.headers.get("Content-Type", ""))
-    except MarketoBadResponse:
+    except errors.MarketoBadResponse:
         if status != 200:
             raise error_for_status(status) from None
         raise
     if not envelope.success:
         if not envelope.errors:
-            raise MarketoBadResponse(
+            raise errors.MarketoBadResponse(
                 "local:bad-envelope",
                 "success is false but no errors",
                 request_id=envelope.request_id,
@@ -208,18 +187,18 @@ def parse_envelope(body: bytes, content_type: str = "") -> Envelope:
     try:
         raw = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MarketoBadResponse(
+        raise errors.MarketoBadResponse(
             "local:not-json", f"answer is not JSON ({kind}, {len(body)} bytes)"
         ) from None
     if not isinstance(raw, dict) or "success" not in raw:
-        raise MarketoBadResponse(
+        raise errors.MarketoBadResponse(
             "local:bad-envelope", f"JSON answer is not a Marketo envelope ({len(body)} bytes)"
         )
     try:
         return Envelope.model_validate(raw)
     except ValidationError as exc:
         where = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-        raise MarketoBadResponse(
+        raise errors.MarketoBadResponse(
             "local:bad-envelope",
             f"malformed envelope fields: {', '.join(where)}",
             request_id=raw.get("requestId") if isinstance(raw.get("requestId"), str) else None,

@@ -7,12 +7,21 @@ Every class carries the Marketo `code` (or `HTTP <status>`, or a `local:` code),
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from leadsync.errors import ConfigurationError, DependencyError, PermanentError, RateLimited
 from leadsync.limiter.api import Outcome
 from leadsync.marketo.models import RecordResult
 
 DEPENDENCY = "marketo"
+
+
+class Details(TypedDict, total=False):
+    """What a Marketo exception carries beside its code and detail."""
+
+    request_id: str | None
+    outcome: Outcome  # the class's own default when left out
+    http_status: int | None
 
 
 class MarketoError(Exception):
@@ -26,39 +35,22 @@ class MarketoError(Exception):
     # results of the calls of a multi-call write that succeeded before this one failed
     completed: tuple[RecordResult, ...] = ()
 
-    def _describe(
-        self,
-        code: str,
-        detail: str,
-        request_id: str | None,
-        outcome: Outcome,
-        http_status: int | None,
-    ) -> None:
-        self.code, self.detail, self.request_id = code, detail, request_id
-        self.outcome, self.http_status = outcome, http_status
-
-
-def _text(code: str, detail: str, request_id: str | None) -> str:
-    where = f" (requestId {request_id})" if request_id else ""
-    return f"Marketo {code}: {detail}{where}"
+    def _describe(self, code: str, detail: str, details: Details) -> str:
+        """Keep what Marketo said; return the exception's message."""
+        self.code, self.detail = code, detail
+        self.request_id = details.get("request_id")
+        self.outcome = details.get("outcome", self.outcome)
+        self.http_status = details.get("http_status")
+        where = f" (requestId {self.request_id})" if self.request_id else ""
+        return f"Marketo {code}: {detail}{where}"
 
 
 class MarketoRetryable(DependencyError, MarketoError):
     """Transient: retry the call with backoff (502, 604, 608, 611, 713, 719, HTTP 5xx)."""
 
-    def __init__(
-        self,
-        code: str,
-        detail: str,
-        *,
-        request_id: str | None = None,
-        outcome: Outcome = Outcome.DONE,
-        http_status: int | None = None,
-    ) -> None:
-        DependencyError.__init__(
-            self, _text(code, detail, request_id), dependency=DEPENDENCY, retryable=True
-        )
-        self._describe(code, detail, request_id, outcome, http_status)
+    def __init__(self, code: str, detail: str, **details: Unpack[Details]) -> None:
+        message = self._describe(code, detail, details)
+        DependencyError.__init__(self, message, dependency=DEPENDENCY, retryable=True)
 
 
 class MarketoNoAnswer(MarketoRetryable):
@@ -76,20 +68,18 @@ class MarketoTokenRejected(MarketoRetryable):
 class MarketoRateLimited(RateLimited, MarketoError):
     """606: the instance's call window is full; `retry_after` is a hint, pacing is the limiter's."""
 
+    outcome = Outcome.RATE_LIMITED
+
     def __init__(
         self,
         code: str,
         detail: str,
         *,
-        request_id: str | None = None,
-        outcome: Outcome = Outcome.RATE_LIMITED,
-        http_status: int | None = None,
         retry_after: float | None = None,
+        **details: Unpack[Details],
     ) -> None:
-        RateLimited.__init__(
-            self, _text(code, detail, request_id), dependency=DEPENDENCY, retry_after=retry_after
-        )
-        self._describe(code, detail, request_id, outcome, http_status)
+        message = self._describe(code, detail, details)
+        RateLimited.__init__(self, message, dependency=DEPENDENCY, retry_after=retry_after)
 
 
 class MarketoConcurrencyLimited(MarketoRateLimited):
@@ -111,17 +101,8 @@ class MarketoQuotaExhausted(MarketoRateLimited):
 class MarketoPermanent(PermanentError, MarketoError):
     """Retrying will not help: 605, 609, 610, 612, 613, 616, other codes, other HTTP 4xx."""
 
-    def __init__(
-        self,
-        code: str,
-        detail: str,
-        *,
-        request_id: str | None = None,
-        outcome: Outcome = Outcome.DONE,
-        http_status: int | None = None,
-    ) -> None:
-        PermanentError.__init__(self, _text(code, detail, request_id))
-        self._describe(code, detail, request_id, outcome, http_status)
+    def __init__(self, code: str, detail: str, **details: Unpack[Details]) -> None:
+        PermanentError.__init__(self, self._describe(code, detail, details))
 
 
 class MarketoAccessDenied(MarketoPermanent):
@@ -141,4 +122,4 @@ class MarketoCredentialsError(ConfigurationError, MarketoError):
 
     def __init__(self, detail: str, *, http_status: int | None = None) -> None:
         ConfigurationError.__init__(self, f"Marketo identity: {detail}")
-        self._describe("HTTP 401", detail, None, Outcome.DONE, http_status)
+        self._describe("HTTP 401", detail, Details(http_status=http_status))

@@ -168,8 +168,11 @@ class Guard:
             return result
 
 
+Records = Sequence[Mapping[str, Any]]
+
+
 class GuardedWriter:
-    """A LeadWriter whose every call goes through a Guard.
+    """A LeadWriter whose every call goes through a Guard, named by what it asks for.
 
     A lookup of many e-mails is guarded one call's worth (`lookup_size` e-mails) at a time:
     a failure retries that call, never the ones already answered."""
@@ -179,6 +182,11 @@ class GuardedWriter:
         self.guard = guard
         self._lookup_size = max(1, lookup_size)
 
+    def _guarded[**P, R](
+        self, request: str, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        return self.guard.call(request, partial(fn, *args, **kwargs))
+
     def lookup_by_email(
         self, emails: Iterable[str], fields: Sequence[str] = ()
     ) -> dict[str, list[Lead]]:
@@ -186,49 +194,29 @@ class GuardedWriter:
         found: dict[str, list[Lead]] = {}
         for start in range(0, len(wanted), self._lookup_size):
             chunk = wanted[start : start + self._lookup_size]
-            found.update(
-                self.guard.call(
-                    f"lookup {len(chunk)} e-mails",
-                    partial(self._inner.lookup_by_email, chunk, fields),
-                )
-            )
+            request = f"lookup {len(chunk)} e-mails"
+            found.update(self._guarded(request, self._inner.lookup_by_email, chunk, fields))
         return found
 
-    def create_only(
-        self, records: Sequence[Mapping[str, Any]], lookup_field: str = "email"
-    ) -> list[RecordResult]:
-        return self.guard.call(
-            f"createOnly {len(records)} records",
-            lambda: self._inner.create_only(records, lookup_field),
-        )
+    def create_only(self, records: Records, lookup_field: str = "email") -> list[RecordResult]:
+        request = f"createOnly {len(records)} records"
+        return self._guarded(request, self._inner.create_only, records, lookup_field)
 
-    def create_or_update(
-        self, records: Sequence[Mapping[str, Any]], lookup_field: str = "email"
-    ) -> list[RecordResult]:
-        return self.guard.call(
-            f"createOrUpdate {len(records)} records by {lookup_field}",
-            lambda: self._inner.create_or_update(records, lookup_field),
-        )
+    def create_or_update(self, records: Records, lookup_field: str = "email") -> list[RecordResult]:
+        request = f"createOrUpdate {len(records)} records by {lookup_field}"
+        return self._guarded(request, self._inner.create_or_update, records, lookup_field)
 
-    def update_only(
-        self, records: Sequence[Mapping[str, Any]], lookup_field: str = "id"
-    ) -> list[RecordResult]:
-        return self.guard.call(
-            f"updateOnly {len(records)} records by {lookup_field}",
-            lambda: self._inner.update_only(records, lookup_field),
-        )
+    def update_only(self, records: Records, lookup_field: str = "id") -> list[RecordResult]:
+        request = f"updateOnly {len(records)} records by {lookup_field}"
+        return self._guarded(request, self._inner.update_only, records, lookup_field)
 
     def add_to_list(self, list_id: int, ids: Sequence[int]) -> list[RecordResult]:
-        return self.guard.call(
-            f"add {len(ids)} leads to list {list_id}",
-            lambda: self._inner.add_to_list(list_id, ids),
-        )
+        request = f"add {len(ids)} leads to list {list_id}"
+        return self._guarded(request, self._inner.add_to_list, list_id, ids)
 
     def remove_from_list(self, list_id: int, ids: Sequence[int]) -> list[RecordResult]:
-        return self.guard.call(
-            f"remove {len(ids)} leads from list {list_id}",
-            lambda: self._inner.remove_from_list(list_id, ids),
-        )
+        request = f"remove {len(ids)} leads from list {list_id}"
+        return self._guarded(request, self._inner.remove_from_list, list_id, ids)
 
     def delete(self, ids: Sequence[int]) -> list[RecordResult]:
-        return self.guard.call(f"delete {len(ids)} leads", lambda: self._inner.delete(ids))
+        return self._guarded(f"delete {len(ids)} leads", self._inner.delete, ids)

@@ -75,16 +75,21 @@ class Lead(_Model):
         return self.fields.get(name)
 
 
+class _Daily(_Model):
+    """A day of stats/*.json: the day and its total."""
+
+    date: dt.date | None = None
+    total: int = 0
+
+
 class UserUsage(_Model):
     user_id: str = Field(alias="userId")
     count: int
 
 
-class Usage(_Model):
+class Usage(_Daily):
     """Calls the whole instance (every integration) used today, per Marketo's own count."""
 
-    date: dt.date | None = None
-    total: int = 0
     users: tuple[UserUsage, ...] = ()
 
 
@@ -93,9 +98,7 @@ class ErrorCount(_Model):
     count: int
 
 
-class ErrorStats(_Model):
-    date: dt.date | None = None
-    total: int = 0
+class ErrorStats(_Daily):
     errors: tuple[ErrorCount, ...] = ()
 
 

@@ -15,16 +15,20 @@ date, rather than silently syncing only part of the span.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from leadsync.errors import PermanentError
+from leadsync.ops.stack import FetchSide, UsageError
 from leadsync.ports import BatchSink, LeadLookup, StatsSink
 from leadsync.runtime.clock import Clock, as_utc, utc_now
 from leadsync.sync.failures import ErrorEntry
 from leadsync.sync.fetch.ports import ArchiveSource, FetchState
-from leadsync.sync.fetch.run import FetchSettings, FetchSummary, WholeSync, run
+from leadsync.sync.fetch.run import FetchSettings, run
+from leadsync.sync.fetch.summary import FetchSummary
+from leadsync.sync.fetch.whole import WholeSync
 
 MARK_PREFIX = "livechat-backfill-"
 
@@ -154,3 +158,40 @@ def backfill(
             say("another backfill moved the mark first; stopping here")
             break
     return report
+
+
+def command(args: argparse.Namespace) -> bool:
+    """`leadsync backfill`: the stack's chats since --since; True once it reached now."""
+    from leadsync.adapters.queue import SqsQueue
+    from leadsync.adapters.state import StateStore
+    from leadsync.adapters.stats import DailyStats
+    from leadsync.runtime.config import BackfillEnv, load
+    from leadsync.runtime.wiring.fetch import fetch_settings, whole_sync
+
+    fetch = FetchSide.of(args)
+    env, variables, clients = fetch.env, fetch.variables, fetch.clients
+    reach = load(BackfillEnv, variables)
+    retention = args.retention_days or reach.livechat_archive_retention_days
+    window = timedelta(hours=args.window_hours or reach.backfill_window_hours)
+    # erasure requests stay with the hourly run; the backfill writes and stages only
+    whole = replace(whole_sync(env, variables), erasures=None)
+    try:
+        report = backfill(
+            source=clients.source,
+            state=StateStore(env.state_table),
+            queue=SqsQueue(env.sync_queue_url),
+            destination=clients.destination,
+            settings=fetch_settings(env),
+            since=args.since,
+            window=window,
+            retention_days=retention,
+            whole=whole,
+            stats=DailyStats(env.state_table, zone=env.marketo_quota_timezone),
+            say=lambda line: print(f"  {line}", flush=True),
+        )
+    except OutOfReach as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        clients.close()
+    print(report.line(), flush=True)
+    return report.done

@@ -9,25 +9,22 @@ counts them apart from what the run would add.
 
 from __future__ import annotations
 
+import argparse
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from leadsync.erasure.deletes import ErasureRequest
+from leadsync.erasure.request import ErasureRequest
+from leadsync.ops.stack import FetchSide
 from leadsync.ports import LeadLookup
 from leadsync.runtime.clock import Clock, utc_now
 from leadsync.sync.failures import ErrorEntry
 from leadsync.sync.fetch.marketo_calls import CallPlan
-from leadsync.sync.fetch.ports import ArchiveSource, FetchState
-from leadsync.sync.fetch.run import (
-    ErasureInbox,
-    FetchSettings,
-    FetchSummary,
-    IdentityMemory,
-    WholeSync,
-    run,
-)
+from leadsync.sync.fetch.ports import ArchiveSource, ErasureInbox, FetchState, IdentityMemory
+from leadsync.sync.fetch.run import FetchSettings, run
+from leadsync.sync.fetch.summary import FetchSummary
+from leadsync.sync.fetch.whole import WholeSync
 from leadsync.sync.messages import SyncBatch
 
 
@@ -93,34 +90,27 @@ class Plan:
         createOrUpdate for its creates and by-e-mail updates when it holds both, else a
         createOnly and an updateOnly for those it holds; one per list operation, one per
         delete."""
-        create = update = write = list_add = list_remove = delete = 0
+        calls: Counter[str] = Counter()
         for batch in self.batches:
-            if batch.records:
-                creates = any(r.action == "create" for r in batch.records)
-                by_email = any(r.action == "update" and r.by_email for r in batch.records)
-                by_id = any(r.action == "update" and not r.by_email for r in batch.records)
-                if self.combine and creates and by_email:
-                    write += 1
-                    update += by_id
-                else:
-                    create += creates
-                    update += by_email or by_id
-            elif batch.list_operation is not None:
-                if batch.list_operation.action == "add":
-                    list_add += 1
-                else:
-                    list_remove += 1
-            elif batch.delete is not None:
-                delete += 1
-        return CallPlan(
-            lookup=self.lookups,
-            create=create,
-            update=update,
-            write=write,
-            delete=delete,
-            list_add=list_add,
-            list_remove=list_remove,
-        )
+            calls.update(_calls_of(batch, self.combine))
+        return CallPlan(lookup=self.lookups, **calls)
+
+
+def _calls_of(batch: SyncBatch, combine: bool) -> list[str]:
+    """The calls one message costs, by their names in CallPlan."""
+    if batch.records:
+        creates = any(r.action == "create" for r in batch.records)
+        by_email = any(r.action == "update" and r.by_email for r in batch.records)
+        by_id = any(r.action == "update" and not r.by_email for r in batch.records)
+        if combine and creates and by_email:
+            return ["write", "update"] if by_id else ["write"]
+        calls = ["create"] if creates else []
+        return [*calls, "update"] if by_email or by_id else calls
+    if batch.list_operation is not None:
+        return ["list_add" if batch.list_operation.action == "add" else "list_remove"]
+    if batch.delete is not None:
+        return ["delete"]
+    return []
 
 
 def make_plan(
@@ -194,12 +184,24 @@ def describe(plan: Plan, *, quota_left: int | None = None) -> list[str]:
             f"e-mail changes followed: {s.email_changes}; possible duplicates left for a "
             f"person: {s.possible_duplicates}"
         )
-    run_calls = cost.total - cost.lookup
+    lines += _cost_lines(s, cost, quota_left)
     lines.append(
+        f"plan: creates={len(creates)} updates={len(updates)} "
+        f"list_adds={sum(n for (_, a), n in lists.items() if a == 'add')} "
+        f"list_removes={sum(n for (_, a), n in lists.items() if a == 'remove')} "
+        f"deletes={deleted} rejected={s.rejected} calls={cost.total}"
+    )
+    return lines
+
+
+def _cost_lines(s: FetchSummary, cost: CallPlan, quota_left: int | None) -> list[str]:
+    """The calls by kind, the path they take, and the daily budget they leave."""
+    run_calls = cost.total - cost.lookup
+    lines = [
         f"calls: lookup {cost.lookup} (made by this plan), createOrUpdate {cost.write}, "
         f"createOnly {cost.create}, updateOnly {cost.update}, list add {cost.list_add}, "
         f"list remove {cost.list_remove}, delete {cost.delete}; the run adds {run_calls}"
-    )
+    ]
     if s.path_reason:
         lines.append(
             f"path: {s.path} ({s.path_reason}); record writes by REST {s.rest_write_calls} "
@@ -211,10 +213,30 @@ def describe(plan: Plan, *, quota_left: int | None = None) -> list[str]:
             lines.append(f"the run adds {run_calls} call(s) by the bulk path")
     if quota_left is not None:
         lines.append(f"daily budget left after the run: {max(0, quota_left - run_calls)}")
-    lines.append(
-        f"plan: creates={len(creates)} updates={len(updates)} "
-        f"list_adds={sum(n for (_, a), n in lists.items() if a == 'add')} "
-        f"list_removes={sum(n for (_, a), n in lists.items() if a == 'remove')} "
-        f"deletes={deleted} rejected={s.rejected} calls={cost.total}"
-    )
     return lines
+
+
+def command(args: argparse.Namespace) -> bool:
+    """`leadsync plan`: print the next run's plan for the stack."""
+    from leadsync.adapters.state import StateStore
+    from leadsync.limiter.readout import LanesReadout
+    from leadsync.runtime.wiring.fetch import fetch_settings, whole_sync
+
+    fetch = FetchSide.of(args)
+    env, variables, clients = fetch.env, fetch.variables, fetch.clients
+    try:
+        plan = make_plan(
+            source=clients.source,
+            state=StateStore(env.state_table),
+            destination=clients.destination,
+            settings=fetch_settings(env),
+            whole=whole_sync(env, variables, erasure_visibility_s=30, dry=True),
+            lookups_made=lambda: clients.marketo.calls["lookup"],
+        )
+    finally:
+        clients.close()
+    left = LanesReadout(env.state_table, variables).read().left
+    print(f"plan: stack {args.stack}, nothing queued, stored or marked", flush=True)
+    for line in describe(plan, quota_left=left):
+        print(f"  {line}" if not line.startswith("plan:") else line)
+    return True

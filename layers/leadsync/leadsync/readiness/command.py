@@ -1,28 +1,19 @@
-"""`leadsync check [--fix]`: is a deployed stack ready to sync, and what to do where not."""
+"""`leadsync check [--fix]`: is a deployed stack ready to sync, and what to do where not.
+
+Marketo first (its calls counted), then LiveChat and its webhook, then SES; the command
+line side is `ops/check.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from leadsync.marketo.client import MarketoClient
-from leadsync.marketo.schema import Folder
 from leadsync.readiness.gate import VerdictStore
 from leadsync.readiness.marketo_checks import MarketoSetup, check_marketo
 from leadsync.readiness.report import Report
 from leadsync.readiness.service_checks import Identities, ServiceSetup, check_livechat, check_mail
 from leadsync.runtime.clock import utc_now
 from leadsync.runtime.secrets import Credentials
-from leadsync.sources.livechat import LiveChatClient
-from leadsync.sources.livechat_config import LiveChatConfiguration
-
-
-def folder_of(text: str | None) -> Folder | None:
-    """`--list-folder 12` (a folder) or `Program:1034`."""
-    if not text:
-        return None
-    kind, _, number = text.rpartition(":")
-    return Folder(id=int(number), type=kind or "Folder")
+from leadsync.runtime.wiring.clients import livechat_client, livechat_configuration
+from leadsync.runtime.wiring.meter import quota_calls
 
 
 def run_check(
@@ -37,19 +28,11 @@ def run_check(
 ) -> Report:
     now = utc_now()
     report = Report()
-    before = _counted(marketo.calls)
+    before = quota_calls(marketo.calls)
     check_marketo(marketo, marketo_setup, report, fix=fix, verdicts=verdicts, now=now)
-    report.marketo_calls = _counted(marketo.calls) - before
-    archives = LiveChatClient(
-        credentials.livechat_account_id,
-        credentials.livechat_token.get_secret_value(),
-        str(credentials.livechat_api_url),
-    )
-    config = LiveChatConfiguration(
-        credentials.livechat_account_id,
-        credentials.livechat_token.get_secret_value(),
-        str(credentials.livechat_api_url),
-    )
+    report.marketo_calls = quota_calls(marketo.calls) - before
+    archives = livechat_client(credentials)
+    config = livechat_configuration(credentials)
     try:
         check_livechat(archives, config, service_setup, report, now=now, fix=fix)
     finally:
@@ -57,17 +40,3 @@ def run_check(
         config.close()
     check_mail(identities, service_setup, report)
     return report
-
-
-def _counted(calls: Mapping[str, int]) -> int:
-    return sum(n for kind, n in calls.items() if kind != "identity")
-
-
-def parameters_of(stack: Mapping[str, Any]) -> dict[str, str]:
-    return {
-        p["ParameterKey"]: str(p.get("ParameterValue", "")) for p in stack.get("Parameters", [])
-    }
-
-
-def admins_of(value: str) -> tuple[str, ...]:
-    return tuple(a.strip() for a in value.split(",") if a.strip())

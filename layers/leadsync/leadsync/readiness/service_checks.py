@@ -61,6 +61,7 @@ def check_livechat(
         return
     report.add("livechat token", "passed", "list_archives answered")
     _retention(config, setup, report)
+    _webhook_secret(setup, report)
     _webhook(config, setup, report, fix=fix)
 
 
@@ -87,9 +88,7 @@ def _retention(config: LiveChatConfiguration, setup: ServiceSetup, report: Repor
     )
 
 
-def _webhook(
-    config: LiveChatConfiguration, setup: ServiceSetup, report: Report, *, fix: bool
-) -> None:
+def _webhook_secret(setup: ServiceSetup, report: Report) -> None:
     secret = setup.webhook_secret or ""
     if len(secret) < MIN_SECRET_LENGTH:
         report.add(
@@ -101,6 +100,14 @@ def _webhook(
         )
     else:
         report.add("webhook secret", "passed", "set")
+
+
+def _webhook(
+    config: LiveChatConfiguration, setup: ServiceSetup, report: Report, *, fix: bool
+) -> None:
+    """Is the `incoming_chat` webhook registered to the stack's WebhookUrl; with `fix` (and a
+    secret long enough), register it."""
+    secret = setup.webhook_secret or ""
     if not setup.webhook_url:
         report.add("webhook", "skipped", "the stack has no WebhookUrl output")
         return

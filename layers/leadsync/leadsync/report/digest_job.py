@@ -17,8 +17,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from leadsync.adapters.dead_letters import DeadLetter
 from leadsync.bulk.report import JobReader, read_attention
 from leadsync.limiter.readout import BudgetReadout
-from leadsync.report.digest import DayTotals, Totals, render
+from leadsync.report.digest import render
 from leadsync.report.ports import DigestState, MailSender, QueueDepth
+from leadsync.report.totals import DayTotals, Totals
 from leadsync.runtime.clock import Clock, as_utc, utc_now
 from leadsync.runtime.observability import get_logger
 

@@ -13,9 +13,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadsync.runtime.clock import iso_utc
+
+if TYPE_CHECKING:
+    from leadsync.readiness.verdict import SchemaVerdict
 
 Probe = Callable[[], Any]
 
@@ -52,6 +55,18 @@ class HealthReport:
             "checks": self.checks,
         }
 
+    def note(self, name: str, ok: bool, reason: str, **figures: Any) -> None:
+        """One check's figures, and the reason when it is not ok."""
+        self.checks[name] = {"ok": ok, **figures}
+        if not ok:
+            self.reasons.append(f"{name}: {reason}")
+
+
+def schema_stop(verdict: SchemaVerdict | None) -> str:
+    """What the functions' last look at the lead schema found that stops the writes ("" when
+    nothing does, or when they have not looked yet)."""
+    return f"configuration / {verdict.summary()}" if verdict and verdict.problems else ""
+
 
 def _failure(exc: BaseException) -> str:
     text = str(exc).splitlines()[0][:200] if str(exc) else ""
@@ -82,78 +97,91 @@ def assess(
         **({"schema": schema} if schema is not None else {}),
         **{f"queue:{name}": depth for name, depth in queue_depths.items()},
     }
-    with ThreadPoolExecutor(max_workers=len(probes)) as pool:
-        futures = {name: pool.submit(probe) for name, probe in probes.items()}
-    answers: dict[str, Any] = {}
     report = HealthReport(healthy=True)
-    for name, future in futures.items():
-        error = future.exception()
-        if error is not None:
-            report.reasons.append(f"{name}: check failed: {_failure(error)}")
-            report.checks[name] = {"ok": False, "error": _failure(error)}
-        else:
-            answers[name] = future.result()
-
+    answers = _ask(probes, report)
     for name in ("livechat", "marketo"):
         if name in answers:
             report.checks[name] = {"ok": True}
     if "last_run" in answers:
-        mark: datetime | None = answers["last_run"]
-        if mark is None:
-            report.reasons.append("last_run: no successful run yet")
-            report.checks["last_run"] = {"ok": False, "at": None}
-        else:
-            age = now - mark
-            ok = age <= settings.max_run_age
-            report.checks["last_run"] = {
-                "ok": ok,
-                "at": iso_utc(mark),
-                "age_minutes": round(age.total_seconds() / 60, 1),
-            }
-            if not ok:
-                report.reasons.append(
-                    f"last_run: the last successful run was {age.total_seconds() / 3600:.1f} h "
-                    f"ago (more than {settings.max_run_age.total_seconds() / 3600:g} h)"
-                )
+        _last_run(answers["last_run"], now, settings.max_run_age, report)
     for name in queue_depths:
         key = f"queue:{name}"
-        if key not in answers:
-            continue
-        depth = int(answers[key])
-        ok = name != dead_letter_queue or depth <= settings.max_dead_letters
-        report.checks[key] = {"ok": ok, "depth": depth}
-        if not ok:
-            report.reasons.append(
-                f"{key}: {depth} message(s) wait in the dead-letter queue (see the digest; "
-                "leadsync replay re-drives them after a fix)"
-            )
+        if key in answers:
+            limit = settings.max_dead_letters if name == dead_letter_queue else None
+            _queue(key, int(answers[key]), limit, report)
     if "budget" in answers:
-        spent: Budget = answers["budget"]
-        ok = spent.left > 0 and not spent.quota_exhausted
-        report.checks["budget"] = {
-            "ok": ok,
-            "used_today": spent.used,
-            "left_today": spent.left,
-            "cap": spent.cap,
-        }
-        if not ok:
-            report.reasons.append(
-                "budget: Marketo's daily quota is spent"
-                if spent.quota_exhausted
-                else f"budget: leadsync's daily Marketo budget is spent ({spent.used} calls)"
-            )
+        _budget(answers["budget"], report)
     if "breaker" in answers:
         state = str(answers["breaker"])
-        ok = state == "closed"
-        report.checks["breaker"] = {"ok": ok, "state": state}
-        if not ok:
-            report.reasons.append(f"breaker: the Marketo circuit breaker is {state}")
+        report.note(
+            "breaker", state == "closed", f"the Marketo circuit breaker is {state}", state=state
+        )
     if "schema" in answers:
-        stopped = str(answers["schema"])
-        report.checks["schema"] = {"ok": not stopped, **({"problems": stopped} if stopped else {})}
-        if stopped:
-            report.reasons.append(
-                f"schema: {stopped}; nothing is written until fixed (leadsync check --fix)"
-            )
+        _schema(str(answers["schema"]), report)
     report.healthy = not report.reasons
     return report
+
+
+def _ask(probes: Mapping[str, Probe], report: HealthReport) -> dict[str, Any]:
+    """Every probe at once; the answers of those that answered, a reason for each other."""
+    with ThreadPoolExecutor(max_workers=len(probes)) as pool:
+        futures = {name: pool.submit(probe) for name, probe in probes.items()}
+    answers: dict[str, Any] = {}
+    for name, future in futures.items():
+        error = future.exception()
+        if error is not None:
+            failure = _failure(error)
+            report.note(name, False, f"check failed: {failure}", error=failure)
+        else:
+            answers[name] = future.result()
+    return answers
+
+
+def _last_run(
+    mark: datetime | None, now: datetime, max_age: timedelta, report: HealthReport
+) -> None:
+    if mark is None:
+        report.note("last_run", False, "no successful run yet", at=None)
+        return
+    age = now - mark
+    report.note(
+        "last_run",
+        age <= max_age,
+        f"the last successful run was {age.total_seconds() / 3600:.1f} h ago (more than "
+        f"{max_age.total_seconds() / 3600:g} h)",
+        at=iso_utc(mark),
+        age_minutes=round(age.total_seconds() / 60, 1),
+    )
+
+
+def _queue(key: str, depth: int, limit: int | None, report: HealthReport) -> None:
+    """A queue's depth; only the dead-letter queue has a `limit`."""
+    report.note(
+        key,
+        limit is None or depth <= limit,
+        f"{depth} message(s) wait in the dead-letter queue (see the digest; leadsync replay "
+        "re-drives them after a fix)",
+        depth=depth,
+    )
+
+
+def _budget(spent: Budget, report: HealthReport) -> None:
+    report.note(
+        "budget",
+        spent.left > 0 and not spent.quota_exhausted,
+        "Marketo's daily quota is spent"
+        if spent.quota_exhausted
+        else f"leadsync's daily Marketo budget is spent ({spent.used} calls)",
+        used_today=spent.used,
+        left_today=spent.left,
+        cap=spent.cap,
+    )
+
+
+def _schema(stopped: str, report: HealthReport) -> None:
+    report.note(
+        "schema",
+        not stopped,
+        f"{stopped}; nothing is written until fixed (leadsync check --fix)",
+        **({"problems": stopped} if stopped else {}),
+    )

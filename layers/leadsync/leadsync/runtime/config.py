@@ -20,6 +20,7 @@ from pydantic import (
 
 from leadsync.errors import ConfigurationError
 from leadsync.mapping.sanitize import normalize_email
+from leadsync.sync.messages import SQS_MAX_DELAY_SECONDS
 
 
 def _addresses(value: object) -> list[str]:
@@ -223,8 +224,10 @@ class BulkEnv(CommonEnv, MarketoLimits):
     @field_validator("bulk_poll_delays_seconds")
     @classmethod
     def _delays(cls, value: list[int]) -> list[int]:
-        if any(not 0 <= delay <= 900 for delay in value):
-            raise ValueError("each delay must be 0 to 900 seconds (SQS's longest delay)")
+        if any(not 0 <= delay <= SQS_MAX_DELAY_SECONDS for delay in value):
+            raise ValueError(
+                f"each delay must be 0 to {SQS_MAX_DELAY_SECONDS} seconds (SQS's longest delay)"
+            )
         return value
 
     @model_validator(mode="after")

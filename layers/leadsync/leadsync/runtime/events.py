@@ -6,13 +6,21 @@ instead, and logs it (without the event's content, which may hold personal data)
 
 from __future__ import annotations
 
-from typing import Any, Literal, NoReturn
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeGuard
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from leadsync.errors import InvalidEvent
 from leadsync.mapping.sanitize import clean_text
 from leadsync.runtime.observability import get_logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 SCHEDULED = "an EventBridge Scheduled Event"
 SQS = "an SQS event"
@@ -58,13 +66,7 @@ class SqsEvent(BaseModel):
 
 def parse_scheduled_event(event: object) -> ScheduledEvent:
     """The fetch's and the digest's trigger; anything else raises InvalidEvent."""
-    other = _other_kind(event, expected=SCHEDULED)
-    if other is not None:
-        _refuse(SCHEDULED, f"got {other}", event)
-    try:
-        return ScheduledEvent.model_validate(event)
-    except ValidationError as exc:
-        _refuse(SCHEDULED, _problems(exc), event)
+    return _parse(ScheduledEvent, SCHEDULED, event)
 
 
 def parse_sqs_event(event: object) -> SqsEvent:
@@ -73,13 +75,65 @@ def parse_sqs_event(event: object) -> SqsEvent:
     Only the envelope is checked here: a message whose body is not a batch is the
     upload's to deal with, one message at a time.
     """
-    other = _other_kind(event, expected=SQS)
+    return _parse(SqsEvent, SQS, event)
+
+
+def _parse[Event: BaseModel](model: type[Event], expected: str, event: object) -> Event:
+    other = _other_kind(event, expected=expected)
     if other is not None:
-        _refuse(SQS, f"got {other}", event)
+        _refuse(expected, f"got {other}", event)
     try:
-        return SqsEvent.model_validate(event)
+        return model.model_validate(event)
     except ValidationError as exc:
-        _refuse(SQS, _problems(exc), event)
+        _refuse(expected, _problems(exc), event)
+
+
+def http_body(event: Mapping[str, Any]) -> bytes | None:
+    """An HTTP API request's body as bytes (decoded when API Gateway sent it as base64), or
+    None when it has none; ValueError says why a body cannot be read."""
+    body = event.get("body")
+    if body is None:
+        return None
+    if not isinstance(body, str):
+        raise ValueError("body is not text")
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("body is not valid base64") from None
+    return body.encode()
+
+
+def http_answer(
+    status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """An HTTP API answer with a JSON body, and `headers` besides its content type."""
+    return {
+        "statusCode": status,
+        "headers": {"content-type": "application/json", **(headers or {})},
+        "body": json.dumps(body),
+    }
+
+
+def serve_http(
+    app: APIGatewayHttpResolver, event: object, context: LambdaContext
+) -> dict[str, Any]:
+    """`app`'s answer to an HTTP API request (payload format 2.0): its route's, or the
+    resolver's 404 when none matches; anything that is not such a request is answered 400."""
+    if not _is_http_api_request(event):
+        return http_answer(400, {"error": "not an HTTP API event"})
+    return app.resolve(event, context)
+
+
+def _is_http_api_request(event: object) -> TypeGuard[dict[str, Any]]:
+    """Whether the event holds what a route is found by: the path, the stage and the method."""
+    if not isinstance(event, dict) or not isinstance(event.get("rawPath"), str):
+        return False
+    context = event.get("requestContext")
+    if not isinstance(context, dict) or not isinstance(context.get("stage"), str):
+        return False
+    http = context.get("http")
+    return isinstance(http, dict) and isinstance(http.get("method"), str)
 
 
 def describe(event: object) -> str:

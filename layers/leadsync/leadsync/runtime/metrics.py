@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from leadsync.limiter.readout import BudgetReadout
     from leadsync.report.digest_job import DigestSummary
     from leadsync.sync.failures import ErrorEntry
-    from leadsync.sync.fetch.run import FetchSummary
-    from leadsync.sync.upload.run import UploadResult
+    from leadsync.sync.fetch.summary import FetchSummary
+    from leadsync.sync.upload.outcome import UploadResult
 
 NAMESPACE = "leadsync"
 

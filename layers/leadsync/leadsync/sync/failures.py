@@ -11,6 +11,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from leadsync.models import IdList, Rejection
 from leadsync.sync.messages import SyncRecord
 
+# a queue message that is not what its queue carries (the reason and the code)
+INVALID_MESSAGE = "invalid_message"
+
 
 class ErrorKind(StrEnum):
     REJECTED = "rejected"  # a chat that could not become a visitor
@@ -82,5 +85,22 @@ def from_record(
         last_failure_at=at,
         code=code,
         request=request,
+        attempts=attempts,
+    )
+
+
+def invalid_message(
+    message_id: str, body: str, *, detail: str, at: datetime, attempts: int = 1
+) -> ErrorEntry:
+    """A queue message whose body is not what its queue carries: its id and size are kept,
+    never its content."""
+    return ErrorEntry(
+        kind=ErrorKind.UNDELIVERABLE,
+        reason=INVALID_MESSAGE,
+        detail=detail,
+        record={"message_id": message_id, "bytes": len(body.encode())},
+        first_failure_at=at,
+        last_failure_at=at,
+        code=INVALID_MESSAGE,
         attempts=attempts,
     )

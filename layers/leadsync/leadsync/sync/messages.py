@@ -1,7 +1,9 @@
-"""The queue message between fetch and upload: the writes one destination call can carry."""
+"""The queue message between fetch and upload: the writes one destination call can carry,
+and how a message body is read back into one."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal, Self
 
 from pydantic import (
@@ -13,12 +15,18 @@ from pydantic import (
     NonNegativeInt,
     PositiveInt,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
 
+from leadsync.errors import InvalidMessage
 from leadsync.mapping.fieldmap import FieldName
 from leadsync.mapping.sanitize import normalize_email
 from leadsync.models import IdList
+
+# the longest SQS lets a message wait before it is delivered (15 minutes): every delay that
+# puts work back on a queue stops here, and the rest of a wait rides in the message
+SQS_MAX_DELAY_SECONDS = 900
 
 
 def _email(value: object) -> str:
@@ -160,9 +168,44 @@ class SyncBatch(BaseModel):
         return self
 
     @property
+    def lead_count(self) -> int:
+        """The leads the batch names: its records, or the leads of its list operation or
+        delete."""
+        if self.list_operation is not None:
+            return len(self.list_operation.lead_ids) + len(self.list_operation.pending_emails)
+        if self.delete is not None:
+            return len(self.delete.lead_ids)
+        return len(self.records)
+
+    @property
     def first_failure_at(self) -> AwareDatetime | None:
         return self.failures[0].at if self.failures else None
 
     @property
     def last_failure_at(self) -> AwareDatetime | None:
         return self.failures[-1].at if self.failures else None
+
+
+def peek_correlation_id(body: str | bytes) -> str | None:
+    """The body's correlation id, if it has a usable one (for the logs, before parsing)."""
+    try:
+        value = json.loads(body).get("correlation_id")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return value[:128] if isinstance(value, str) and value else None
+
+
+def parse_batch(body: str | bytes) -> SyncBatch:
+    """The message body as a SyncBatch; InvalidMessage says what is wrong, not the data."""
+    try:
+        return SyncBatch.model_validate_json(body)
+    except ValidationError as exc:
+        kinds = {error["type"] for error in exc.errors()}
+        if "json_invalid" in kinds or "json_type" in kinds:
+            raise InvalidMessage("message body is not JSON") from None
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors()})
+        raise InvalidMessage(
+            f"message body is not a valid batch ({len(exc.errors())} problem(s) in: "
+            + ", ".join(fields[:10])
+            + ")"
+        ) from None

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from leadsync.mapping.fieldmap import FieldMap, default_field_map
 from leadsync.mapping.livechat_to_visitor import map_entries
+from leadsync.models import Visitor
 from leadsync.ports import BatchSink
 from leadsync.runtime.observability import get_logger, mask_email
 from leadsync.sync.fetch.batching import (
@@ -67,6 +68,42 @@ def handle(
     field_map: FieldMap | None = None,
     new_id: Any = new_correlation_id,
 ) -> Answer:
+    delivery = _json_object(body)
+    if isinstance(delivery, Answer):
+        return delivery
+    if not _secret_matches(delivery.get("secret_key"), secret_key):
+        get_logger().warning("webhook refused: wrong or missing secret key")
+        return Answer(401, {"error": "unauthorized"})
+    action = delivery.get("action")
+    if action not in ACCEPTED_ACTIONS:
+        return Answer(200, {"result": "ignored", "reason": f"action {str(action)[:40]!r}"})
+    thread = _chat_thread(delivery)
+    if isinstance(thread, Answer):
+        return thread
+    mapped = map_entries([thread.chat], not_after=None)
+    if not mapped.visitors:
+        reason = mapped.rejections[0].reason.value if mapped.rejections else "no visitor"
+        return Answer(200, {"result": "ignored", "reason": reason})
+    fmap = field_map or default_field_map()
+    correlation_id = new_id()
+    get_logger().append_keys(correlation_id=correlation_id)
+    if not deliveries.take(thread.chat_id, thread.thread_key):
+        get_logger().info("webhook delivery already taken", extra={"chat_id": thread.chat_id})
+        return Answer(200, {"result": "duplicate"})
+    visitor = mapped.visitors[0]
+    batch = _visitor_batch(visitor, fmap, correlation_id, now)
+    return _queue(batch, visitor.email, thread, deliveries, queue)
+
+
+@dataclass(frozen=True)
+class _ChatThread:
+    chat: dict[str, Any]
+    chat_id: str
+    thread_key: str  # "-" when the delivery names no usable thread
+
+
+def _json_object(body: str | bytes | None) -> dict[str, Any] | Answer:
+    """The delivery as a JSON object, or the answer that refuses it (413, 400)."""
     raw = body.encode() if isinstance(body, str) else (body or b"")
     if len(raw) > MAX_BODY_BYTES:
         return Answer(413, {"error": f"body over {MAX_BODY_BYTES} bytes"})
@@ -76,15 +113,18 @@ def handle(
         return Answer(400, {"error": "body is not JSON"})
     if not isinstance(delivery, dict):
         return Answer(400, {"error": "body is not a JSON object"})
-    given = delivery.get("secret_key")
-    if not isinstance(given, str) or not hmac.compare_digest(
+    return delivery
+
+
+def _secret_matches(given: object, secret_key: str) -> bool:
+    """Compared in constant time, whatever was given."""
+    return isinstance(given, str) and hmac.compare_digest(
         given.encode("utf-8", "surrogatepass"), secret_key.encode("utf-8")
-    ):
-        get_logger().warning("webhook refused: wrong or missing secret key")
-        return Answer(401, {"error": "unauthorized"})
-    action = delivery.get("action")
-    if action not in ACCEPTED_ACTIONS:
-        return Answer(200, {"result": "ignored", "reason": f"action {str(action)[:40]!r}"})
+    )
+
+
+def _chat_thread(delivery: dict[str, Any]) -> _ChatThread | Answer:
+    """The chat of an `incoming_chat` delivery and its thread, or the 400 that refuses it."""
     payload = delivery.get("payload")
     chat = payload.get("chat") if isinstance(payload, dict) else None
     if not isinstance(chat, dict):
@@ -95,20 +135,14 @@ def handle(
     if not isinstance(chat_id, str) or not chat_id or len(chat_id) > 128:
         return Answer(400, {"error": "payload.chat has no usable id"})
     thread_key = thread_id if isinstance(thread_id, str) and len(thread_id) <= 128 else "-"
+    return _ChatThread(chat, chat_id, thread_key)
 
-    mapped = map_entries([chat], not_after=None)
-    if not mapped.visitors:
-        reason = mapped.rejections[0].reason.value if mapped.rejections else "no visitor"
-        return Answer(200, {"result": "ignored", "reason": reason})
-    visitor = mapped.visitors[0]
-    fmap = field_map or default_field_map()
-    correlation_id = new_id()
-    logger = get_logger()
-    logger.append_keys(correlation_id=correlation_id)
-    if not deliveries.take(chat_id, thread_key):
-        logger.info("webhook delivery already taken", extra={"chat_id": chat_id})
-        return Answer(200, {"result": "duplicate"})
-    batch = SyncBatch(
+
+def _visitor_batch(
+    visitor: Visitor, fmap: FieldMap, correlation_id: str, now: datetime
+) -> SyncBatch:
+    """The visitor's create, to be decided against a fresh lookup by the upload."""
+    return SyncBatch(
         correlation_id=correlation_id,
         created_at=now,
         records=[
@@ -122,21 +156,30 @@ def handle(
         ],
         lookup_first=True,
     )
+
+
+def _queue(
+    batch: SyncBatch, email: str, thread: _ChatThread, deliveries: Deliveries, queue: BatchSink
+) -> Answer:
+    """The taken thread's batch on the priority queue: 202, or 503 with the thread given back."""
+    logger = get_logger()
     if body_bytes(batch) > SQS_MAX_MESSAGE_BYTES - SQS_HEADROOM_BYTES:
-        logger.warning("webhook visitor too large to queue", extra={"chat_id": chat_id})
+        logger.warning("webhook visitor too large to queue", extra={"chat_id": thread.chat_id})
         return Answer(200, {"result": "ignored", "reason": "visitor too large"})
     try:
         queue.send_batches([batch])
     except Exception:
-        deliveries.give_back(chat_id, thread_key)
-        logger.exception("webhook visitor not queued", extra={"correlation_id": correlation_id})
+        deliveries.give_back(thread.chat_id, thread.thread_key)
+        logger.exception(
+            "webhook visitor not queued", extra={"correlation_id": batch.correlation_id}
+        )
         return Answer(503, {"error": "not queued, try again"})
     logger.info(
         "webhook visitor queued",
         extra={
-            "correlation_id": correlation_id,
-            "chat_id": chat_id,
-            "email": mask_email(visitor.email),
+            "correlation_id": batch.correlation_id,
+            "chat_id": thread.chat_id,
+            "email": mask_email(email),
         },
     )
-    return Answer(202, {"result": "queued", "correlation_id": correlation_id})
+    return Answer(202, {"result": "queued", "correlation_id": batch.correlation_id})

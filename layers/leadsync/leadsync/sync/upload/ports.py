@@ -1,12 +1,16 @@
 """What the upload alone needs from the outside world: create claims, the write ledger, the
-lead directory, and the queues it defers to and dead-letters into."""
+lead directory, and the queues it defers to and dead-letters into; `UploadPorts` bundles
+them with the shared ports (the Marketo writer, the error store, the day's counters)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from leadsync.ports import ErrorSink, LeadWriter, StatsSink
+from leadsync.readiness.gate import SchemaCheck
 from leadsync.sync.messages import SyncBatch
 
 
@@ -77,3 +81,19 @@ class DeadLetterSink(Protocol):
     def send_batch(self, batch: SyncBatch) -> str: ...
 
     def send(self, body: str, attributes: Mapping[str, str]) -> str: ...
+
+
+@dataclass
+class UploadPorts:
+    marketo: LeadWriter
+    claims: CreateClaimer
+    errors: ErrorSink
+    deferrer: Deferrer
+    stats: StatsSink | None = None
+    dead_letters: DeadLetterSink | None = None
+    # lead ids of the run's creates, for its list operations, and the lists leads are in
+    leads: LeadDirectory | None = None
+    # what was written to each lead lately, by any path: never written twice
+    ledger: WriteLedger | None = None
+    # a lead schema that does not fit the field map holds every lead write back
+    schema: SchemaCheck | None = None
