@@ -5,10 +5,12 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
+from leadsync.adapters.reread import DynamoDBRereads
 from leadsync.adapters.state import StateStore
 from leadsync.errors import ConditionFailed, ConfigurationError
 from leadsync.models import Rejection, RejectionReason
 from leadsync.sync.failures import ErrorKind, from_rejection
+from leadsync.sync.fetch.reread import Reread
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 1, 15, 23, 0, tzinfo=UTC)
@@ -90,3 +92,53 @@ def test_digest_watermark(state_table: str) -> None:
 def test_a_missing_table_is_a_configuration_error(moto_server: str) -> None:
     with pytest.raises(ConfigurationError, match="STATE_TABLE"):
         StateStore("no-such-table").get_high_water_mark()
+
+
+def _reread(read_from: datetime, imported_until: datetime) -> Reread:
+    return Reread(
+        read_from=read_from,
+        staged_at=read_from,
+        imported_from=imported_until - timedelta(hours=1),
+        imported_until=imported_until,
+    )
+
+
+def test_a_request_to_read_again_keeps_the_earliest_start(state_table: str) -> None:
+    rereads = DynamoDBRereads(state_table)
+    assert rereads.pending() is None
+    rereads.request(_reread(T0, T0 + timedelta(days=2)))
+    rereads.request(_reread(T0 + timedelta(hours=5), T0 + timedelta(days=3)))
+    rereads.request(_reread(T0 - timedelta(hours=2), T0 + timedelta(days=1)))
+    stored = rereads.pending()
+    assert stored is not None
+    assert stored.read_from == stored.staged_at == T0 - timedelta(hours=2)
+    assert stored.imported_from == T0 + timedelta(days=1) - timedelta(hours=1)
+    assert stored.imported_until == T0 + timedelta(days=3)
+    # asking again for what is there already writes nothing
+    assert rereads.request(_reread(T0, T0 + timedelta(days=3))) == stored
+    assert rereads.pending() == stored
+    # the high-water mark beside it is untouched
+    assert StateStore(state_table).get_high_water_mark() is None
+
+
+def test_a_run_clears_or_moves_on_only_the_request_it_read(state_table: str) -> None:
+    rereads = DynamoDBRereads(state_table)
+    rereads.request(_reread(T0, T0 + timedelta(days=2)))
+    read = rereads.pending()
+    assert read is not None
+    assert rereads.advance(read, T0 + timedelta(hours=24))
+    moved = rereads.pending()
+    assert moved is not None
+    assert moved.read_from == T0 + timedelta(hours=24)
+    assert moved.staged_at == T0  # the import's values are still as old as its file
+    assert not rereads.clear(read)  # read before it moved on
+    # another late import asks while a run reads: that run's clear leaves it
+    rereads.request(_reread(T0 + timedelta(hours=30), T0 + timedelta(days=4)))
+    assert not rereads.clear(moved)
+    assert not rereads.advance(moved, T0 + timedelta(hours=48))
+    now = rereads.pending()
+    assert now is not None
+    assert now.read_from == T0 + timedelta(hours=24)
+    assert now.imported_until == T0 + timedelta(days=4)
+    assert rereads.clear(now)
+    assert rereads.pending() is None

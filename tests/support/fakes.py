@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from leadsync.errors import ConditionFailed
 from leadsync.sync.failures import ErrorEntry
+from leadsync.sync.fetch.reread import Reread
 from leadsync.sync.messages import SyncBatch
 
 
@@ -60,6 +61,39 @@ class FakeState:
             for e in self.errors
             if (since is None or e.last_failure_at > since) and e.last_failure_at <= until
         ]
+
+
+@dataclass
+class FakeRereads:
+    """The request to read chats again, versioned as the state table keeps it."""
+
+    stored: Reread | None = None
+    log: list[str] = field(default_factory=list)
+
+    def request(self, wanted: Reread) -> Reread:
+        merged = wanted if self.stored is None else self.stored.merged(wanted)
+        version = self.stored.version + 1 if self.stored is not None else 1
+        self.stored = replace(merged, version=version)
+        return self.stored
+
+    def pending(self) -> Reread | None:
+        return self.stored
+
+    def clear(self, read: Reread) -> bool:
+        if self.stored is None or self.stored.version != read.version:
+            self.log.append("kept")
+            return False
+        self.log.append("cleared")
+        self.stored = None
+        return True
+
+    def advance(self, read: Reread, to: datetime) -> bool:
+        if self.stored is None or self.stored.version != read.version:
+            self.log.append("kept")
+            return False
+        self.log.append("advanced")
+        self.stored = replace(read, read_from=to, version=read.version + 1)
+        return True
 
 
 @dataclass

@@ -14,163 +14,11 @@ from leadsync.bulk.engine import process
 from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.bulk.staging import stage
-from leadsync.bulk.step import BulkPorts, StepResult
 from leadsync.marketo.errors import MarketoBulkBusy, MarketoNoAnswer
-from leadsync.marketo.models import ImportJob, Lead
-from leadsync.sync.failures import ErrorEntry
-from leadsync.sync.fetch.batching import BatchLimits
-from leadsync.sync.messages import SyncBatch, SyncRecord
-from tests.support.bulk_staging import T0, Files, Jobs, Sender
-
-LIMITS = BatchLimits(max_records=300, max_body_bytes=200_000)
-
-
-@dataclass
-class Slots:
-    active: set[str] = field(default_factory=set)
-
-    def claim(self, job_id: str, limit: int) -> bool:
-        if job_id in self.active or len(self.active) < limit:
-            self.active.add(job_id)
-            return True
-        return False
-
-    def release(self, job_id: str) -> None:
-        self.active.discard(job_id)
-
-    def held(self) -> list[str]:
-        return sorted(self.active)
-
-
-@dataclass
-class Marketo:
-    """Answers scripted per batch: a list of statuses the polls walk through."""
-
-    statuses: list[str] = field(default_factory=lambda: ["Importing", "Complete"])
-    failures: bytes = b""
-    warnings: bytes = b""
-    submit_errors: list[Exception] = field(default_factory=list)
-    calls: list[str] = field(default_factory=list)
-    submitted: list[bytes] = field(default_factory=list)
-    next_id: int = 100
-
-    def submit_import(
-        self,
-        csv_bytes: bytes,
-        format: str = "csv",
-        lookup_field: str = "email",
-        list_id: int | None = None,
-        partition_name: str | None = None,
-    ) -> ImportJob:
-        self.calls.append("submit")
-        if self.submit_errors:
-            raise self.submit_errors.pop(0)
-        self.submitted.append(csv_bytes)
-        self.next_id += 1
-        return ImportJob(batchId=self.next_id, status="Queued")
-
-    def import_status(self, batch_id: int) -> ImportJob:
-        self.calls.append("status")
-        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
-        failed = max(0, self.failures.count(b"\n") - 1)
-        warned = max(0, self.warnings.count(b"\n") - 1)
-        return ImportJob(
-            batchId=batch_id,
-            status=status,
-            numOfRowsFailed=failed,
-            numOfRowsWithWarning=warned,
-            message="Import failed: internal error" if status == "Failed" else "",
-        )
-
-    def import_failures(self, batch_id: int) -> bytes:
-        self.calls.append("failures")
-        return self.failures
-
-    def import_warnings(self, batch_id: int) -> bytes:
-        self.calls.append("warnings")
-        return self.warnings
-
-
-@dataclass
-class Sink:
-    batches: list[SyncBatch] = field(default_factory=list)
-    errors: list[ErrorEntry] = field(default_factory=list)
-    counters: dict[str, int] = field(default_factory=dict)
-
-    def send_batches(self, batches: Any) -> int:
-        self.batches.extend(batches)
-        return len(batches)
-
-    def record_errors(self, entries: Iterable[ErrorEntry]) -> int:
-        added = list(entries)
-        self.errors.extend(added)
-        return len(added)
-
-    def add(self, counters: Any, *, at: datetime | None = None) -> None:
-        for k, v in counters.items():
-            self.counters[k] = self.counters.get(k, 0) + v
-
-
-@dataclass
-class Rig:
-    marketo: Marketo = field(default_factory=Marketo)
-    jobs: Jobs = field(default_factory=Jobs)
-    slots: Slots = field(default_factory=Slots)
-    files: Files = field(default_factory=Files)
-    queue: Sender = field(default_factory=Sender)
-    sink: Sink = field(default_factory=Sink)
-    settings: BulkSettings = field(default_factory=BulkSettings)
-    now: datetime = T0
-
-    @property
-    def ports(self) -> BulkPorts:
-        return BulkPorts(
-            self.jobs,
-            self.slots,
-            self.files,
-            self.marketo,
-            self.queue,
-            self.sink,
-            self.sink,
-            self.sink,
-        )
-
-    def stage(self, records: list[SyncRecord]) -> list[str]:
-        return stage(
-            records,
-            files=self.files,
-            jobs=self.jobs,
-            queue=self.queue,
-            settings=self.settings,
-            now=self.now,
-        ).jobs
-
-    def step(self, message: BulkMessage | None = None) -> StepResult:
-        """Deliver `message`, or the next one sent (moving the clock by its delay)."""
-        if message is None:
-            message, due = self.queue.next()
-            self.now = max(self.now, due)
-        self.queue.clock[0] = self.now
-        return process(message, self.ports, self.settings, limits=LIMITS, now=lambda: self.now)
-
-    def run(self, limit: int = 50) -> list[StepResult]:
-        results: list[StepResult] = []
-        while self.queue.sent and len(results) < limit:
-            results.append(self.step())
-        return results
-
-
-def records(n: int, **fields: str) -> list[SyncRecord]:
-    """Creates of v0..v{n-1}@example.com, first names N0.., with `fields` besides."""
-    return [
-        SyncRecord(
-            action="create",
-            email=f"v{i}@example.com",
-            fields={"email": f"v{i}@example.com", "firstName": f"N{i}", **fields},
-            chat_ids=[f"C{i}"],
-        )
-        for i in range(n)
-    ]
+from leadsync.marketo.models import Lead
+from leadsync.sync.messages import SyncRecord
+from tests.support.bulk_rig import LIMITS, Marketo, Rig, records
+from tests.support.bulk_staging import T0
 
 
 def test_a_job_goes_from_staged_to_done_with_polls_on_the_backoff() -> None:
@@ -295,7 +143,7 @@ def test_a_stuck_job_is_flagged_then_rerouted_to_rest() -> None:
     settings = BulkSettings(stuck_after=timedelta(minutes=30), give_up_after=timedelta(hours=2))
     rig = Rig(marketo=Marketo(statuses=["Queued"]), settings=settings)
     [job_id] = rig.stage(records(4))
-    results = rig.run(limit=200)
+    results = rig.run(limit=200, until="rerouted")
     stuck_at = rig.jobs.items[job_id].stuck_at
     assert stuck_at is not None
     assert stuck_at - T0 >= timedelta(minutes=30)

@@ -1,13 +1,16 @@
 """Asynchronous bulk lead import: queued, imported at a configured row rate, then read back.
 
-Progress is computed lazily from the simulated clock whenever a bulk call arrives, so tests
-move time instead of waiting. Injected faults (bulk_faults.py) are decided at submit.
+Progress is replayed from the simulated clock when a call arrives, so tests move time
+instead of waiting: the simulator settles the queue before it serves any REST call, so a
+job's rows land at its finish time, before every later read or write, as on Marketo's own
+clock. Injected faults (bulk_faults.py) are decided at submit.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import threading
 from collections import Counter
 from typing import Any
@@ -34,16 +37,28 @@ class BulkImports:
             self._next_id = 1001
             self._last_finish = 0.0
             self._injected: Counter[str] = Counter()
+            # the simulated time of the next start, finish or expiry: until then a call has
+            # nothing to replay
+            self._due = math.inf
 
     def fault_counts(self) -> dict[str, int]:
         """Injected faults by kind, every kind present, for the audit."""
         with self._lock:
             return {kind: self._injected[kind] for kind in KINDS}
 
-    def tick(self, svc: Services) -> None:
-        """Bring jobs up to the simulated now, e.g. before the lead table is read."""
+    def tick(self, svc: Services) -> float:
+        """Bring jobs up to the simulated now and return it: a call served at that time sees
+        every import that finished before it. One comparison while nothing is due."""
+        now = svc.clock.now()
+        if now >= self._due:
+            with self._lock:
+                self._advance(svc, now)
+        return now
+
+    def wake(self) -> None:
+        """The queue's settings changed: replay on the next call whatever is due."""
         with self._lock:
-            self._advance(svc, svc.clock.now())
+            self._due = -math.inf
 
     # -- routes ---------------------------------------------------------------------------
     def submit(self, svc: Services, ctx: CallContext) -> dict[str, Any]:
@@ -103,6 +118,7 @@ class BulkImports:
             )
             self._jobs[job.batch_id] = job
             self._next_id += 1
+            self._due = min(self._due, job.ready_at)
             return ctx.ok([view(job, now)])
 
     def status(self, svc: Services, ctx: CallContext) -> dict[str, Any]:
@@ -151,6 +167,8 @@ class BulkImports:
     # -- the scheduler --------------------------------------------------------------------
     def _advance(self, svc: Services, now: float) -> None:
         """Replay start and finish events in time order up to now."""
+        if now < self._due:
+            return
         slots = svc.config.bulk_running_slots
         while True:
             running = [j for j in self._jobs.values() if j.status == IMPORTING]
@@ -170,10 +188,21 @@ class BulkImports:
                 start(queued[0], start_at, max(svc.config.bulk_rows_per_second, 1e-9))
             else:
                 break
+        due = [self._expire(now)]
+        if finish_next is not None:
+            due.append(finish_next.finish_at)
+        if start_at is not None:
+            due.append(start_at)
+        self._due = min(due)
+
+    def _expire(self, now: float) -> float:
+        """Forget jobs done more than the retention ago; when the next one is due to go."""
         for batch_id in [
             b for b, j in self._jobs.items() if not j.active and j.finish_at < now - RETENTION_S
         ]:
             del self._jobs[batch_id]
+        done = [j.finish_at for j in self._jobs.values() if not j.active]
+        return min(done) + RETENTION_S if done else math.inf
 
 
 def _parse(

@@ -84,7 +84,8 @@ def sync(svc: Services, ctx: CallContext) -> dict[str, Any]:
     )
     if svc.config.write_delay_ms > 0:
         time.sleep(svc.config.write_delay_ms / 1000.0)
-    now = svc.clock.now()
+    # imports that finished while the write waited land first: the write wins over them
+    now = svc.bulk.tick(svc)
     for item in valid:
         results[item.index] = _apply(svc, action, existing.get(item.key, []), item.values, now)
     return ctx.ok([r for r in results if r is not None])

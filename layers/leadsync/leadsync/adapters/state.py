@@ -73,6 +73,11 @@ def update_unless(client: DynamoDBClient, **request: Any) -> bool:
     return _unless_condition_fails(client.update_item, "UpdateItem", request)
 
 
+def delete_unless(client: DynamoDBClient, **request: Any) -> bool:
+    """One conditional DeleteItem: False when its condition failed, else True (or raise)."""
+    return _unless_condition_fails(client.delete_item, "DeleteItem", request)
+
+
 def _unless_condition_fails(
     write: Callable[..., object], action: str, request: dict[str, Any]
 ) -> bool:

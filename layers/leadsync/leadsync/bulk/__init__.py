@@ -12,5 +12,6 @@ import slots, polled with backoff by delayed messages, and read back row by row.
 - poll: a job at Marketo polled; read_back: a complete job's failed and warned rows stored
 - matching: rows of failures.json / warnings.json → the source records, by content
 - give_up: a job Marketo failed, or held past the give-up deadline
+- watch: a job given up on, watched until Marketo ends it (a late import: chats read again)
 - report: the jobs an admin must hear about, for the digest
 """

@@ -8,6 +8,7 @@ never submit a file twice at the same time nor run two chains of polls.
 - submit.py: a staged file claimed a slot, decided again if need be, sent to Marketo
 - poll.py: a job at Marketo polled; read_back.py once it is complete
 - give_up.py: a job Marketo failed, or held past the give-up deadline
+- watch.py: a job given up on, watched until Marketo ends it (a late import: chats read again)
 - step.py: the ports, the result and the next message every step shares
 """
 

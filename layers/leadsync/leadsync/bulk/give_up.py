@@ -1,11 +1,13 @@
 """A job that does not import: submitted again after Marketo failed it, then failed for good
 (every record to the error store, replayable), or given up at Marketo past the deadline
-(every record to the REST path). Nothing is dropped either way."""
+(every record to the REST path, the job still watched there). Nothing is dropped either
+way."""
 
 from __future__ import annotations
 
 from leadsync.bulk.jobs import BulkJob, JobStatus, StagedFile
 from leadsync.bulk.step import MAX_DETAIL, Step, StepResult, next_version
+from leadsync.bulk.watch import first_look, next_look
 from leadsync.runtime.observability import get_logger
 from leadsync.sync.failures import from_record
 from leadsync.sync.fetch.batching import plan_batches
@@ -86,8 +88,9 @@ def import_failed(
 
 
 def reroute(step: Step, stored: BulkJob, job: BulkJob) -> StepResult:
-    """A job Marketo has held past the give-up deadline: its records take the REST path (an
-    import finishing later writes the same values again, no lead twice)."""
+    """A job Marketo has held past the give-up deadline: its records take the REST path, and
+    a job Marketo holds is watched on (bulk/watch.py): an import finishing later writes the
+    file's values again, older than what REST wrote meanwhile, no lead twice."""
     ports = step.ports
     staged = ports.files.get(job.staged_key)
     plan = plan_batches(_creates_first(staged), step.limits, created_at=step.now)
@@ -108,13 +111,15 @@ def reroute(step: Step, stored: BulkJob, job: BulkJob) -> StepResult:
         job,
         status=JobStatus.REROUTED,
         finished_at=step.now,
-        next_poll_at=None,
+        next_poll_at=first_look(step.now, step.settings) if job.batch_id is not None else None,
+        quiet_at=step.now,
         stuck_at=job.stuck_at or step.now,
     )
     if not ports.jobs.replace(stored, rerouted):
         return step.result("taken_by_another_copy", stored)
     ports.files.delete(job.staged_key)
     ports.slots.release(job.job_id)
+    watching = next_look(step, rerouted) if rerouted.watched else {}
     step.count({"bulk_jobs_rerouted": 1})
     get_logger().error(
         "bulk job given up at Marketo; records sent to the REST path",
@@ -125,7 +130,7 @@ def reroute(step: Step, stored: BulkJob, job: BulkJob) -> StepResult:
             "messages": len(plan.batches),
         },
     )
-    return step.result("rerouted", rerouted)
+    return step.result("rerouted", rerouted, **watching)
 
 
 def _creates_first(staged: StagedFile) -> list[SyncRecord]:

@@ -5,6 +5,9 @@
        └──────────┴─────────── Failed: resubmitted ◄───────┘
                                   up to max_submissions, then failed (records reported)
     queued/importing past the give-up deadline ─► rerouted (records to the REST path)
+        still watched at Marketo, which cannot cancel an import, ever less often:
+        ├─ imported late after all ─► the fetch reads the chats again from the staging time
+        └─ Failed, nothing imported, unknown to Marketo or past the watch limit ─► let go
 
 The item holds what the digest and an operator need (counts, times, the correlation id,
 where the file is); the records themselves, chat ids included, stay in the staged object
@@ -32,7 +35,7 @@ class JobStatus(StrEnum):
     IMPORTING = "importing"  # Marketo is importing it
     DONE = "done"  # complete; failures and warnings read back and stored
     FAILED = "failed"  # Marketo failed it every time: its records are in the error store
-    REROUTED = "rerouted"  # never finished: its records went to the REST path
+    REROUTED = "rerouted"  # never finished: its records went to the REST path (watched on)
 
 
 ACTIVE = frozenset({JobStatus.STAGED, JobStatus.SUBMITTING, JobStatus.QUEUED, JobStatus.IMPORTING})
@@ -64,6 +67,10 @@ class BulkJob(BaseModel):
     rows_failed: NonNegativeInt = 0
     rows_warned: NonNegativeInt = 0
     unmatched_rows: NonNegativeInt = 0
+    # a rerouted job: the last poll that found no row processed since it was given up, and
+    # when Marketo was found to have imported it after all
+    quiet_at: AwareDatetime | None = None
+    imported_late_at: AwareDatetime | None = None
     # every write of the item adds one; a write expecting another version is refused
     version: NonNegativeInt = 0
 
@@ -77,6 +84,15 @@ class BulkJob(BaseModel):
 
     def is_stuck(self, now: datetime, after: timedelta) -> bool:
         return self.active and now - self.waiting_since() > after
+
+    @property
+    def watched(self) -> bool:
+        """Rerouted, and still looked at until Marketo ends it (its next look is due)."""
+        return (
+            self.status is JobStatus.REROUTED
+            and self.batch_id is not None
+            and self.next_poll_at is not None
+        )
 
 
 def job_id_of(records: Sequence[SyncRecord]) -> str:

@@ -1,15 +1,17 @@
 """A poll of a job at Marketo: still waiting (the next poll, slower once stuck), complete
-(its rows read back), failed (submitted again), or held past the give-up deadline."""
+(its rows read back), failed (submitted again), or held past the give-up deadline; a job
+given up on is watched (bulk/watch.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from leadsync.bulk.give_up import marketo_failed, reroute
-from leadsync.bulk.jobs import AT_MARKETO, BulkJob
+from leadsync.bulk.jobs import AT_MARKETO, BulkJob, JobStatus
 from leadsync.bulk.read_back import finish
 from leadsync.bulk.schedule import poll_delay
 from leadsync.bulk.step import MAX_DETAIL, Step, StepResult, code_of, next_version, status_of
+from leadsync.bulk.watch import watch
 from leadsync.errors import DependencyError, PermanentError
 from leadsync.limiter.api import BudgetExhausted
 from leadsync.marketo.errors import MarketoError, MarketoRateLimited
@@ -19,6 +21,8 @@ NOT_FOUND = "1013"  # the batch id is unknown (expired after 7 days, or never ta
 
 
 def poll(step: Step, job: BulkJob) -> StepResult:
+    if job.status is JobStatus.REROUTED:
+        return watch(step, job)
     ports, settings, now = step.ports, step.settings, step.now
     if job.status not in AT_MARKETO or job.batch_id is None:
         return step.result("not_at_marketo", job)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus, StagedFile
 from leadsync.marketo.models import ImportJob
+from leadsync.sync.fetch.reread import Reread
 
 
 class JobStore(Protocol):
@@ -74,3 +75,9 @@ class RecentWrites(Protocol):
     the write ledger."""
 
     def written(self, emails: Iterable[str]) -> Mapping[str, WrittenAt]: ...
+
+
+class RereadRequester(Protocol):
+    """Where the fetch finds that it must read chats again (merged into any request there)."""
+
+    def request(self, wanted: Reread) -> Reread: ...

@@ -1,7 +1,8 @@
 """Bulk jobs an admin must hear about, for the digest: imports stuck at Marketo (still
 Queued or Importing, or never submitted, past the deadline) and imports that ended without
 their records in Marketo (failed every time: records in the error store; given up on:
-records sent to the REST path)."""
+records sent to the REST path, and those Marketo imported late after all: chats read
+again)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class JobLine:
     """One job as the digest shows it (no record content, hence no personal data)."""
 
     job_id: str
-    problem: str  # "stuck", "failed", "rerouted"
+    problem: str  # "stuck", "failed", "rerouted", "rerouted, imported late"
     status: str  # leadsync's status, with Marketo's in brackets when known
     batch_id: int | None
     records: int
@@ -53,11 +54,18 @@ def needing_attention(
     for job in sorted(jobs, key=lambda j: j.waiting_since()):
         if job.is_stuck(now, stuck_after):
             lines.append(_line(job, "stuck"))
-        elif job.status in FINISHED_BADLY and (
-            since is None or (job.finished_at is not None and job.finished_at > since)
-        ):
-            lines.append(_line(job, FINISHED_BADLY[job.status]))
+        elif job.status in FINISHED_BADLY and _ended_since(job, since):
+            late = job.imported_late_at is not None
+            lines.append(
+                _line(job, FINISHED_BADLY[job.status] + (", imported late" if late else ""))
+            )
     return lines
+
+
+def _ended_since(job: BulkJob, since: datetime | None) -> bool:
+    """Ended since the last digest: failed, rerouted, or (rerouted) imported late."""
+    ended = job.imported_late_at or job.finished_at
+    return since is None or (ended is not None and ended > since)
 
 
 def read_attention(

@@ -1,4 +1,5 @@
-"""When to poll, when a job is stuck, when to give up on it: pure arithmetic, time injected."""
+"""When to poll, when a job is stuck, when to give up on it, how long to watch it after:
+pure arithmetic, time injected."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ class BulkSettings:
     stuck_poll_seconds: int = 300
     # ...and after this, its records go to the REST path instead
     give_up_after: timedelta = timedelta(hours=24)
+    # Marketo cannot cancel an import: a job given up on is still looked at, first after
+    # `watch_first`, then as long again as it has been watched, at most every
+    # `watch_longest`, for `watch_for` (about as long as Marketo keeps a job's status)
+    watch_first: timedelta = timedelta(minutes=15)
+    watch_longest: timedelta = timedelta(hours=6)
+    watch_for: timedelta = timedelta(days=7)
     # a submit left half-done (no answer recorded) this long ago is considered dead
     submit_lease: timedelta = timedelta(minutes=15)
     max_submissions: int = 3
@@ -42,6 +49,8 @@ class BulkSettings:
             raise ValueError("a job must be submitted at least once")
         if self.give_up_after <= self.stuck_after:
             raise ValueError("the give-up deadline must come after the stuck deadline")
+        if not timedelta(0) < self.watch_first <= self.watch_longest:
+            raise ValueError("a rerouted job's first look must come, and before its longest wait")
 
 
 def poll_delay(polls_done: int, settings: BulkSettings, *, stuck: bool = False) -> int:
@@ -58,3 +67,10 @@ def busy_delay(waits: int, settings: BulkSettings) -> int:
     """A submit without a slot waits longer each time, up to SQS's limit."""
     grown: int = settings.busy_delay_seconds * 2 ** min(waits, 4)
     return max(0, min(grown, SQS_MAX_DELAY_SECONDS))
+
+
+def watch_delay(watched: timedelta, settings: BulkSettings) -> timedelta:
+    """The wait before the next look at a job rerouted `watched` ago: `watch_first` at
+    first, then as long again as it has been watched (each wait about doubles), at most
+    `watch_longest`."""
+    return min(max(watched, settings.watch_first), settings.watch_longest)

@@ -16,6 +16,7 @@ from leadsync.bulk.ports import (
     ImportSlots,
     JobStore,
     RecentWrites,
+    RereadRequester,
     StagedFiles,
 )
 from leadsync.bulk.schedule import BulkSettings
@@ -41,6 +42,8 @@ class BulkPorts:
     # is decided again before it goes when its leads may have moved on (bulk/recheck.py)
     lookup: LeadLookup | None = None
     written: RecentWrites | None = None
+    # a rerouted job Marketo imported after all: the fetch reads its chats again
+    rereads: RereadRequester | None = None
 
 
 class StepResult(BaseModel):

@@ -1,10 +1,10 @@
 """`leadsync plan`: what the next run would do and what it would cost, writing nothing.
 
 The fetch runs as it does every hour (the same window, mapping, lookups and decisions) but
-with sinks that keep instead of writing: no message is queued, no error stored, the mark and
-the remembered identities stay, and erasure requests are read without being confirmed. The
-lookups are real Marketo calls (a plan cannot know what Marketo holds otherwise); the report
-counts them apart from what the run would add.
+with sinks that keep instead of writing: no message is queued, no error stored, the mark,
+the request to read chats again and the remembered identities stay, and erasure requests are
+read without being confirmed. The lookups are real Marketo calls (a plan cannot know what
+Marketo holds otherwise); the report counts them apart from what the run would add.
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from leadsync.ports import LeadLookup
 from leadsync.runtime.clock import Clock, utc_now
 from leadsync.sync.failures import ErrorEntry
 from leadsync.sync.fetch.marketo_calls import CallPlan
-from leadsync.sync.fetch.ports import ArchiveSource, ErasureInbox, FetchState, IdentityMemory
+from leadsync.sync.fetch.ports import (
+    ArchiveSource,
+    ErasureInbox,
+    FetchState,
+    IdentityMemory,
+    RereadRequests,
+)
+from leadsync.sync.fetch.reread import Reread
 from leadsync.sync.fetch.run import FetchSettings, run
 from leadsync.sync.fetch.summary import FetchSummary
 from leadsync.sync.fetch.whole import WholeSync
@@ -76,6 +83,22 @@ class _Unconfirmed:
         return None
 
 
+@dataclass
+class _Unsettled:
+    """The request to read chats again, read and left as it is."""
+
+    inner: RereadRequests
+
+    def pending(self) -> Reread | None:
+        return self.inner.pending()
+
+    def clear(self, read: Reread) -> bool:
+        return True
+
+    def advance(self, read: Reread, to: datetime) -> bool:
+        return True
+
+
 @dataclass(frozen=True)
 class Plan:
     summary: FetchSummary
@@ -122,6 +145,7 @@ def make_plan(
     whole: WholeSync | None = None,
     lookups_made: Callable[[], int] | None = None,
     now: Clock = utc_now,
+    rereads: RereadRequests | None = None,
 ) -> Plan:
     """Run the fetch with keeping sinks; `lookups_made()` says how many lookups it cost."""
     kept = _Kept(state)
@@ -141,6 +165,7 @@ def make_plan(
         settings=settings,
         now=now,
         whole=whole,
+        rereads=_Unsettled(rereads) if rereads is not None else None,
     )
     made = lookups_made() if lookups_made is not None else 0
     return Plan(summary, kept.batches, kept.errors, made, combine=settings.combine_writes)
@@ -218,6 +243,7 @@ def _cost_lines(s: FetchSummary, cost: CallPlan, quota_left: int | None) -> list
 
 def command(args: argparse.Namespace) -> bool:
     """`leadsync plan`: print the next run's plan for the stack."""
+    from leadsync.adapters.reread import DynamoDBRereads
     from leadsync.adapters.state import StateStore
     from leadsync.limiter.readout import LanesReadout
     from leadsync.runtime.wiring.fetch import fetch_settings, whole_sync
@@ -232,6 +258,7 @@ def command(args: argparse.Namespace) -> bool:
             settings=fetch_settings(env),
             whole=whole_sync(env, variables, erasure_visibility_s=30, dry=True),
             lookups_made=lambda: clients.marketo.calls["lookup"],
+            rereads=DynamoDBRereads(env.state_table),
         )
     finally:
         clients.close()

@@ -14,6 +14,7 @@ from leadsync.adapters.bulk import (
 )
 from leadsync.adapters.ledger import DynamoDBWriteLedger
 from leadsync.adapters.queue import SqsQueue
+from leadsync.adapters.reread import DynamoDBRereads
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
 from leadsync.bulk.delivery import take_step
@@ -61,6 +62,7 @@ class BulkFunction:
             stats=stats,
             lookup=client,
             written=DynamoDBWriteLedger(env.state_table),
+            rereads=DynamoDBRereads(env.state_table),
         )
         self.settings = bulk_settings(env)
         self.limits = BatchLimits.for_queue(

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from leadsync.adapters.queue import SqsQueue
+from leadsync.adapters.reread import DynamoDBRereads
 from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
 from leadsync.limiter.usage import InstanceUsageSync
@@ -160,6 +161,7 @@ def run_fetch(env: FetchEnv, deadline: InvocationDeadline) -> FetchSummary:
                 stats=stats,
                 whole=whole_sync(env, client=marketo),
                 schema=schema_gate(marketo, env.state_table, state),
+                rereads=DynamoDBRereads(env.state_table),
             )
             metrics.emit_fetch(summary)
         finally:

@@ -1,6 +1,7 @@
-"""What the fetch alone needs from the outside world: the archives it reads and its state;
-and, for what the sync does beyond lead writes, the list memberships leadsync set, the
-address each customer had last time, and the erasure requests waiting."""
+"""What the fetch alone needs from the outside world: the archives it reads, its state and
+the request to read chats again (`reread`); and, for what the sync does beyond lead writes,
+the list memberships leadsync set, the address each customer had last time, and the
+erasure requests waiting."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 
 from leadsync.erasure.request import ErasureRequest
 from leadsync.sync.failures import ErrorEntry
+from leadsync.sync.fetch.reread import Reread
 
 
 class ArchiveSource(Protocol):
@@ -22,6 +24,17 @@ class FetchState(Protocol):
     def put_high_water_mark(self, mark: datetime, source: str = ...) -> None: ...
 
     def record_errors(self, entries: Iterable[ErrorEntry]) -> int: ...
+
+
+class RereadRequests(Protocol):
+    """The request to read chats again, if any; a run clears it, or moves it past the
+    window it read, only while it is still the request the run read (False otherwise)."""
+
+    def pending(self) -> Reread | None: ...
+
+    def clear(self, read: Reread) -> bool: ...
+
+    def advance(self, read: Reread, to: datetime) -> bool: ...
 
 
 class MembershipReader(Protocol):

@@ -4,12 +4,13 @@ Visitors are looked up in Marketo (through the client and the shared limiter), d
 by field under the field map's policies, and only real changes are queued (`prepare`). The
 mark moves only after every batch is on the queue and every rejection is stored, so a failed
 run is simply read again by the next one. What the sync does beyond lead writes (erasures,
-e-mail changes, lists, the bulk route) are the steps of `whole`.
+e-mail changes, lists, the bulk route) are the steps of `whole`. When a bulk import finished
+late, the window starts where the chats must be read again (`reread`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from leadsync.errors import ConditionFailed
@@ -21,8 +22,9 @@ from leadsync.runtime.clock import Clock, iso_utc, utc_now
 from leadsync.runtime.observability import get_logger
 from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record, from_rejection
 from leadsync.sync.fetch.batching import BatchLimits, new_correlation_id
-from leadsync.sync.fetch.ports import ArchiveSource, FetchState
+from leadsync.sync.fetch.ports import ArchiveSource, FetchState, RereadRequests
 from leadsync.sync.fetch.prepare import Prepared, prepare
+from leadsync.sync.fetch.reread import Reread, StaleAware
 from leadsync.sync.fetch.summary import FetchSummary, report, summarize
 from leadsync.sync.fetch.whole import WholeSync, confirm_erasures, remember_identities
 
@@ -42,13 +44,17 @@ class FetchSettings:
 
 
 def fetch_window(
-    mark: datetime | None, now: datetime, settings: FetchSettings
+    mark: datetime | None,
+    now: datetime,
+    settings: FetchSettings,
+    reread_from: datetime | None = None,
 ) -> tuple[datetime, datetime]:
-    """(since, until]: from the mark minus the overlap, at most `max_window` long."""
+    """(since, until]: from the mark (or the earlier time chats must be read again from)
+    minus the overlap, at most `max_window` long."""
     if mark is None:
         since = settings.first_start or now - FIRST_RUN_LOOKBACK
     else:
-        since = mark - settings.overlap
+        since = min(mark, reread_from or mark) - settings.overlap
     return since, min(now, since + settings.max_window)
 
 
@@ -63,31 +69,38 @@ def run(
     now: Clock = utc_now,
     whole: WholeSync | None = None,
     schema: SchemaCheck | None = None,
+    rereads: RereadRequests | None = None,
 ) -> FetchSummary:
     logger = get_logger()
     run_id = new_correlation_id()
     started = now()
     stopping = schema.problems() if schema is not None else None
     mark = state.get_high_water_mark(SOURCE)
-    since, until = fetch_window(mark, started, settings)
+    again = rereads.pending() if rereads is not None and mark is not None else None
+    since, until = fetch_window(mark, started, settings, again.read_from if again else None)
     if stopping:
         reasons = problem_summary(stopping)
         logger.error("run stopped before any write", extra={"run_id": run_id, "why": reasons})
         return FetchSummary(
             run_id=run_id, since=since, until=until, stopped=f"configuration / {reasons}"
         )
-    if until <= since or (mark is not None and until <= mark):
+    if until <= since or (mark is not None and until <= mark and again is None):
         logger.warning(
             "high-water mark is ahead of the clock; nothing to fetch",
             extra={"run_id": run_id, "mark": mark.isoformat() if mark else None},
         )
         return FetchSummary(run_id=run_id, since=since, until=until)
     whole = whole or WholeSync()
+    if again is not None:
+        destination, whole = _reading_again(again, destination, whole, mark, since, until, run_id)
     try:
         prepared = prepare(
             source, destination, whole, settings, since=since, until=until, started=started
         )
-        return _queue(prepared, state, queue, stats, whole, run_id)
+        summary = _queue(prepared, state, queue, stats, whole, run_id, mark=mark, again=again)
+        if again is not None and rereads is not None:
+            _settle_reread(rereads, again, until, mark, run_id)
+        return summary
     except Exception as exc:
         _report_failure(state, exc, run_id, started, since, until)
         raise
@@ -100,9 +113,13 @@ def _queue(
     stats: StatsSink | None,
     whole: WholeSync,
     run_id: str,
+    *,
+    mark: datetime | None,
+    again: Reread | None,
 ) -> FetchSummary:
     """The rejections stored, the messages queued, what the whole sync keeps for the next run
-    kept, then the mark moved past the window."""
+    kept, then the mark moved past the window (a window read again that ends before the mark
+    leaves it where it is)."""
     state.record_errors(_errors(prepared, run_id))
     batches = prepared.batches.batches
     messages = queue.send_batches([*batches, *prepared.list_messages, *prepared.erasing.messages])
@@ -119,8 +136,15 @@ def _queue(
         )
     confirm_erasures(whole, prepared.erasing, run_id)
     remember_identities(whole, prepared.moves, prepared.found)
-    advanced = _advance_mark(state, prepared.until, run_id)
-    summary = summarize(prepared, run_id=run_id, messages=messages, advanced=advanced)
+    behind = mark is not None and prepared.until < mark
+    advanced = not behind and _advance_mark(state, prepared.until, run_id)
+    summary = summarize(
+        prepared,
+        run_id=run_id,
+        messages=messages,
+        advanced=advanced,
+        read_again_from=again.read_from if again is not None else None,
+    )
     report(summary, prepared, stats)
     return summary
 
@@ -149,6 +173,46 @@ def _advance_mark(state: FetchState, until: datetime, run_id: str) -> bool:
         get_logger().warning("a newer high-water mark is already stored", extra={"run_id": run_id})
         return False
     return True
+
+
+def _reading_again(
+    again: Reread,
+    destination: LeadLookup,
+    whole: WholeSync,
+    mark: datetime | None,
+    since: datetime,
+    until: datetime,
+    run_id: str,
+) -> tuple[LeadLookup, WholeSync]:
+    """The lookup and the whole sync of a window read again after a late import."""
+    if mark is not None and until < mark:
+        # chats read once already, and not the newest: the e-mail changes they show were
+        # followed then, and the address remembered since is newer
+        whole = replace(whole, identities=None)
+    get_logger().info(
+        "reading chats again: a bulk import finished after its records went to the REST path",
+        extra={"run_id": run_id, "since": iso_utc(since), "until": iso_utc(until)},
+    )
+    return StaleAware(destination, again), whole
+
+
+def _settle_reread(
+    rereads: RereadRequests, again: Reread, until: datetime, mark: datetime | None, run_id: str
+) -> None:
+    """The request read is done once the window reached the mark, else it goes on from the
+    window's end; a request that changed during the run (a new one merged in) is kept whole
+    for the next run."""
+    done = mark is None or until >= mark
+    settled = rereads.clear(again) if done else rereads.advance(again, until)
+    get_logger().info(
+        "chats read again" if done else "chats read again up to the window's end",
+        extra={
+            "run_id": run_id,
+            "read_from": iso_utc(again.read_from),
+            "until": iso_utc(until),
+            "request_changed": not settled,
+        },
+    )
 
 
 def _report_failure(

@@ -4,6 +4,7 @@ day's counters."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -39,6 +40,8 @@ class FetchSummary(BaseModel):
     email_changes: int = 0
     possible_duplicates: int = 0
     mark_advanced: bool = False
+    # chats read again from this time (a bulk import finished late), else None
+    read_again_from: AwareDatetime | None = None
     # the schema does not fit the field map: nothing read, nothing written, the mark kept
     stopped: str | None = None
     # the path the writes took, and what each would have cost in write calls
@@ -50,7 +53,14 @@ class FetchSummary(BaseModel):
     bulk_records: int = 0
 
 
-def summarize(prepared: Prepared, *, run_id: str, messages: int, advanced: bool) -> FetchSummary:
+def summarize(
+    prepared: Prepared,
+    *,
+    run_id: str,
+    messages: int,
+    advanced: bool,
+    read_again_from: datetime | None = None,
+) -> FetchSummary:
     """The summary of a run whose messages are queued (`messages` of them)."""
     writes, mapped, erasing = prepared.writes, prepared.mapped, prepared.erasing
     return FetchSummary(
@@ -76,6 +86,7 @@ def summarize(prepared: Prepared, *, run_id: str, messages: int, advanced: bool)
         email_changes=len(prepared.moves.changes),
         possible_duplicates=sum(len(d.possible_duplicates) for d in prepared.moves.decisions),
         mark_advanced=advanced,
+        read_again_from=read_again_from,
         **(_routed_summary(prepared.routed) if prepared.routed is not None else {}),
     )
 
