@@ -45,6 +45,8 @@ MARKETO_FAULTS: dict[str, str] = {
     "bulk-stuck-seconds": "1200",
     "bulk-row-failure-probability": "0.003",
     "bulk-row-warning-probability": "0.01",
+    # ...and the first imports meet each job fault once, whatever the draws
+    "bulk-first-faults": "busy,failed_job,stuck",
 }
 # LiveChat's faults on list_archives (its own flags, see local/simulators/livechat/faults.py)
 LIVECHAT_FAULTS: dict[str, str] = {

@@ -46,6 +46,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> ChaosReport:
     )
     report = run(settings, say=print)
     summarize(report, print)
+    print(report.line())
     return report
 
 
@@ -110,7 +111,9 @@ def test_each_days_digest_counts_that_days_work(report: ChaosReport) -> None:
 def test_bulk_imports_ran_through_their_faults(report: ChaosReport) -> None:
     imported = sum(day["imported_shown"] for day in report.day_totals)
     assert imported > 0, report.day_totals
-    assert sum(report.bulk_faults.values()) > 0, report.bulk_faults
+    # the first imports meet each job fault once: refused (1016), failed, stuck
+    met = {kind: report.bulk_faults.get(kind, 0) for kind in ("busy", "failed_job", "stuck")}
+    assert all(met.values()), report.bulk_faults
 
 
 def test_the_livechat_simulator_holds_as_many_visitors_as_asked() -> None:

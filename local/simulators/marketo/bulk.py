@@ -37,9 +37,17 @@ class BulkImports:
             self._next_id = 1001
             self._last_finish = 0.0
             self._injected: Counter[str] = Counter()
+            self._firsts_taken = 0  # of the faults the first submits meet
             # the simulated time of the next start, finish or expiry: until then a call has
             # nothing to replay
             self._due = math.inf
+
+    def _first(self, svc: Services, kind: str) -> bool:
+        """Whether this submit meets `kind` as the next of the first faults (under the lock)."""
+        if bulk_faults.first(svc, self._firsts_taken) != kind:
+            return False
+        self._firsts_taken += 1
+        return True
 
     def fault_counts(self) -> dict[str, int]:
         """Injected faults by kind, every kind present, for the audit."""
@@ -91,17 +99,17 @@ class BulkImports:
             active = [j for j in self._jobs.values() if j.active]
             if len(active) >= svc.config.bulk_queued_slots:
                 raise ApiError("1016", "Too many imports")
-            if bulk_faults.busy(svc):
+            if self._first(svc, BUSY) or bulk_faults.busy(svc):
                 self._injected[BUSY] += 1
                 raise ApiError("1016", "Too many imports")
             if list_id is not None and any(j.list_id == list_id for j in active):
                 raise ApiError("1019", f"Import in progress on list '{list_id}'")
             faults = JobFaults()
-            if broken is None and bulk_faults.failed_job(svc):
+            if broken is None and (self._first(svc, FAILED_JOB) or bulk_faults.failed_job(svc)):
                 broken = bulk_faults.FAILED_JOB_MESSAGE
                 self._injected[FAILED_JOB] += 1
             elif broken is None:
-                faults = bulk_faults.plan(svc, len(rows))
+                faults = bulk_faults.plan(svc, len(rows), stuck=self._first(svc, STUCK))
                 if faults.stuck_seconds is not None:
                     self._injected[STUCK] += 1
             job = ImportJob(

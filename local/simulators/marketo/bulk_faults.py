@@ -46,6 +46,12 @@ class Stall:
     rate: float
 
 
+def first(svc: Services, taken: int) -> str | None:
+    """The next of the faults the first submits meet, once `taken` of them were."""
+    listed = svc.faults.current.bulk_first_faults
+    return listed[taken] if taken < len(listed) else None
+
+
 def busy(svc: Services) -> bool:
     return svc.faults.chance(svc.faults.current.bulk_busy_probability)
 
@@ -54,12 +60,12 @@ def failed_job(svc: Services) -> bool:
     return svc.faults.chance(svc.config.bulk_fail_probability)
 
 
-def plan(svc: Services, rows: int) -> JobFaults:
+def plan(svc: Services, rows: int, *, stuck: bool = False) -> JobFaults:
     f = svc.faults.current
     out = JobFaults(
         failure_reason=f.bulk_row_failure_reason, warning_reason=f.bulk_row_warning_reason
     )
-    if svc.faults.chance(f.bulk_stuck_probability):
+    if stuck or svc.faults.chance(f.bulk_stuck_probability):
         out.stuck_seconds = f.bulk_stuck_seconds if f.bulk_stuck_seconds > 0 else math.inf
     if f.bulk_row_failure_probability <= 0 and f.bulk_row_warning_probability <= 0:
         return out

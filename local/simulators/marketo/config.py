@@ -94,6 +94,9 @@ class FaultConfig:
     bulk_stuck_seconds: float = 3600.0
     # another integration's imports fill Marketo's queue: 1016 with slots free here
     bulk_busy_probability: float = 0.0
+    # the first submits meet these, in order, before any drawn by chance ("busy",
+    # "failed_job", "stuck"): a short run meets each of them
+    bulk_first_faults: list[str] = field(default_factory=list)
     token_expire_every_calls: int = 0
     neighbour_calls_per_window: int = 0
     neighbour_daily_calls: int = 0

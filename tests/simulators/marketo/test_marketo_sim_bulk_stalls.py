@@ -146,3 +146,18 @@ def test_the_audit_shows_bulk_faults_by_kind(sim: MarketoSimulator, client: SimC
     expected = {**NO_FAULTS, "busy": 1}
     assert sim.audit()["bulk_faults"] == expected
     assert client.sim("GET", "/_sim/audit?limit=0")["bulk_faults"] == expected
+
+
+def test_the_first_submits_meet_each_listed_fault_once_in_order(
+    sim: MarketoSimulator, client: SimClient
+) -> None:
+    sim.set_faults(bulk_first_faults=["busy", "failed_job", "stuck"], bulk_stuck_seconds=100)
+    assert _submit(client)["errors"][0]["code"] == "1016"
+    failed = _submit(client)["result"][0]["batchId"]
+    stuck = _submit(client)["result"][0]["batchId"]
+    plain = _submit(client)["result"][0]["batchId"]
+    sim.clock.advance(10)
+    assert _progress(client, failed)[0] == "Failed"
+    assert _progress(client, stuck) == ("Importing", 10)
+    assert _progress(client, plain)[0] == "Complete"
+    assert sim.bulk.fault_counts() == {**NO_FAULTS, "busy": 1, "failed_job": 1, "stuck": 1}
