@@ -45,8 +45,6 @@ MARKETO_FAULTS: dict[str, str] = {
     "bulk-stuck-seconds": "1200",
     "bulk-row-failure-probability": "0.003",
     "bulk-row-warning-probability": "0.01",
-    # ...and the first imports meet each job fault once, whatever the draws
-    "bulk-first-faults": "busy,failed_job,stuck",
 }
 # LiveChat's faults on list_archives (its own flags, see local/simulators/livechat/faults.py)
 LIVECHAT_FAULTS: dict[str, str] = {
@@ -84,6 +82,8 @@ class ChaosSettings:
     fetch_runs: int = 3
     deadline_s: float = 1800.0
     faults: bool = True
+    # the first imports meet each of these job faults once, whatever the draws
+    bulk_first_faults: str = "busy,failed_job,stuck"
     # records per Marketo call and per queue message; None: the template's default (300)
     records_per_call: int | None = None
     state_dir: Path = ROOT / ".local" / "chaos"
@@ -95,6 +95,8 @@ class ChaosSettings:
 
     def world_options(self, first_day: datetime) -> WorldOptions:
         marketo = [f"--{name}={value}" for name, value in MARKETO_FAULTS.items()]
+        if self.bulk_first_faults:
+            marketo.append(f"--bulk-first-faults={self.bulk_first_faults}")
         livechat = [f"--{name}={value}" for name, value in LIVECHAT_FAULTS.items()]
         end = first_day + timedelta(days=self.days) - timedelta(minutes=45)
         aws: dict[str, Any] | None = CHAOS_DEFAULTS.to_dict() if self.faults else None
