@@ -82,7 +82,7 @@ class ChaosSettings:
     fetch_runs: int = 3
     deadline_s: float = 1800.0
     faults: bool = True
-    # the first imports meet each of these job faults once, whatever the draws
+    # the first submits meet these job faults, in order, whatever the draws
     bulk_first_faults: str = "busy,failed_job,stuck"
     # records per Marketo call and per queue message; None: the template's default (300)
     records_per_call: int | None = None
