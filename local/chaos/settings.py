@@ -127,6 +127,9 @@ class ChaosSettings:
             "PriorityDailyCap": str(max(1, self.daily_cap // 4)),
             "BulkStuckAfterMinutes": "5",
             "BulkPollDelaysSeconds": "2,4,8",
+            # a quiet day (no errors, nothing dead-lettered) mails its digest too, so that
+            # every day's totals are read back and checked against what Marketo saw
+            "DigestSendAllClear": "true",
         }
         if self.records_per_call:
             out["MarketoRecordsPerCall"] = str(self.records_per_call)
