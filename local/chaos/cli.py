@@ -47,6 +47,7 @@ def summarize(report: ChaosReport, say: Say) -> None:
     )
     say(f"faults marketo dealt leadsync's calls: {json.dumps(report.faults_seen)}")
     say(f"bulk-import faults: {json.dumps(report.bulk_faults)}")
+    say(f"bulk jobs by how they ended: {json.dumps(report.bulk_jobs)}")
     say(f"faults AWS dealt the functions: {json.dumps(report.aws_faults_by_kind)}")
     say(f"faults LiveChat dealt the fetch: {json.dumps(report.livechat_faults_by_kind)}")
     say(f"leadsync's Marketo calls per day (cap {report.daily_cap}): {report.calls_by_day}")

@@ -113,6 +113,30 @@ def error_store(world: LocalWorld) -> list[StoredError]:
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def bulk_jobs(world: LocalWorld) -> dict[str, int]:
+    """The bulk jobs by how they ended (`done`, `failed`, `rerouted`, ...), and of those
+    rerouted, how many Marketo imported late after all (`imported_late`)."""
+    assert world.stack is not None
+    pages = (
+        world.client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=world.stack.outputs["StateTableName"],
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "bulk#job"}},
+            ConsistentRead=True,
+        )
+    )
+    outcomes: dict[str, int] = {}
+    for page in pages:
+        for item in page.get("Items", []):
+            job = json.loads(item["job"]["S"])
+            for key in (job["status"], "imported_late" if job.get("imported_late_at") else ""):
+                if key:
+                    outcomes[key] = outcomes.get(key, 0) + 1
+    return dict(sorted(outcomes.items()))
+
+
 def dead_letters(world: LocalWorld) -> list[DeadLetterView]:
     """Every message of the dead-letter queue, read and made visible again."""
     assert world.stack is not None

@@ -52,6 +52,7 @@ class ChaosReport:
     aws_latency_added: int = 0
     livechat_faults_by_kind: dict[str, int] = field(default_factory=dict)
     bulk_faults: dict[str, int] = field(default_factory=dict)
+    bulk_jobs: dict[str, int] = field(default_factory=dict)  # by how they ended
     webhooks_sent: int = 0
     # delivered leads whose livechatChatCount is below the visitor's chats (their chats fell
     # in several fetch windows, and the count is one window's)

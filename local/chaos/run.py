@@ -13,7 +13,7 @@ from typing import Any
 from local.chaos.account import NEIGHBOUR, account
 from local.chaos.digest_checks import check_day_totals
 from local.chaos.drive import Driver, Say, moment
-from local.chaos.observe import DayDigest, Observed, dead_letters, error_store
+from local.chaos.observe import DayDigest, Observed, bulk_jobs, dead_letters, error_store
 from local.chaos.report import ChaosReport
 from local.chaos.settings import MARKETO_ZONE, ChaosSettings
 from local.sync_run import seed_known_visitors
@@ -73,6 +73,7 @@ def run(settings: ChaosSettings, say: Say = lambda _: None) -> ChaosReport:
         )
         account(observed, report)
         _faults(world, report)
+        report.bulk_jobs = bulk_jobs(world)
         _quota(observed.requests, settings, report)
         check_day_totals(observed, report, MARKETO_ZONE)
     report.seconds = time.monotonic() - started

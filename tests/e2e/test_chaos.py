@@ -1,5 +1,6 @@
 """`make chaos`, smaller: the whole sync over two Marketo days (and the catching up after)
-while Marketo fails, times out, expires tokens, refuses records and imports, answers slowly
+while Marketo fails, times out, expires tokens, refuses records, refuses (1016), fails and
+stalls imports (one past the give-up deadline, imported late after all), answers slowly
 and shares its rate with a noisy neighbour; AWS throttles and fails the functions' calls;
 LiveChat rate-limits, fails and expires page ids; upload and bulk processes are killed
 mid-invocation; leadsync's daily cap is spent each day. The first day's volume crosses the
@@ -42,9 +43,6 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> ChaosReport:
         upload_timeout_s=30,
         visibility_s=40,
         deadline_s=600,
-        # job faults by chance only: at this scale, with a first import refused (1016) on
-        # purpose, no import ran at all (every job went to REST after the give-up)
-        bulk_first_faults="",
         state_dir=Path(tmp_path_factory.mktemp("chaos")),
     )
     report = run(settings, say=print)
@@ -93,6 +91,24 @@ def test_both_paths_and_several_marketo_days(report: ChaosReport) -> None:
     assert report.rest > 0
     assert report.webhooks_sent == WEBHOOKS
     assert report.days >= 3, report.calls_by_day
+
+
+def test_the_imports_met_a_1016_a_failure_and_a_stall_and_still_imported(
+    report: ChaosReport,
+) -> None:
+    for kind in ("busy", "failed_job", "stuck"):
+        assert report.bulk_faults.get(kind, 0) >= 1, report.bulk_faults
+    assert report.bulk_jobs.get("done", 0) >= 1, report.bulk_jobs
+    assert sum(day.get("imported_shown", 0) for day in report.day_totals) > 0, report.day_totals
+
+
+def test_an_import_given_up_and_imported_late_has_its_chats_read_again(
+    report: ChaosReport,
+) -> None:
+    # the stall outlasts the give-up deadline: REST writes the file's records, Marketo
+    # imports the file late after all, and the next fetch reads its chats again
+    assert report.bulk_jobs.get("rerouted", 0) >= 1, report.bulk_jobs
+    assert report.bulk_jobs.get("imported_late", 0) >= 1, report.bulk_jobs
 
 
 def test_each_day_stays_inside_the_cap_and_has_its_digest(report: ChaosReport) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -14,8 +13,8 @@ from leadsync.bulk.engine import process
 from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.bulk.staging import stage
+from leadsync.errors import DependencyError
 from leadsync.marketo.errors import MarketoBulkBusy, MarketoNoAnswer
-from leadsync.marketo.models import Lead
 from leadsync.sync.messages import SyncRecord
 from tests.support.bulk_rig import LIMITS, Marketo, Rig, records
 from tests.support.bulk_staging import T0
@@ -229,51 +228,6 @@ def test_a_file_that_never_gets_a_slot_is_rerouted_at_the_give_up_deadline() -> 
     assert rig.marketo.calls == []
 
 
-@dataclass
-class Leads:
-    """The leads as Marketo holds them now, for a file decided again."""
-
-    leads: dict[str, dict[str, Any]] = field(default_factory=dict)
-    looked_up: list[list[str]] = field(default_factory=list)
-
-    def hold(self, n: int, first_name: str, last_chat: str) -> None:
-        """Marketo has v{n}@example.com with this first name and last chat."""
-        email = f"v{n}@example.com"
-        self.leads[email] = {"email": email, "firstName": first_name, "livechatLastChat": last_chat}
-
-    def lookup_by_email(self, emails: Any, fields: Any = ()) -> dict[str, list[Lead]]:
-        wanted = list(emails)
-        self.looked_up.append(wanted)
-        return {
-            e: [Lead.from_raw({"id": n, **self.leads[e]})] if e in self.leads else []
-            for n, e in enumerate(wanted, start=1)
-        }
-
-
-def test_a_file_that_goes_again_is_decided_again_and_never_puts_older_values_back() -> None:
-    leads = Leads()
-    rig = Rig(marketo=Marketo(statuses=["Failed", "Complete"]))
-    ports = replace(rig.ports, lookup=leads)
-    stamp = "2026-01-15T12:00:00Z"
-    staged = records(3, livechatLastChat=stamp)
-    rig.stage(staged)
-    first = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
-    assert first.outcome == "submitted"
-    assert leads.looked_up == []  # on time: as decided
-    # the import fails; meanwhile the REST path creates v0 with a newer chat, v1 as staged
-    leads.hold(0, "N0", "2026-01-16T09:00:00Z")
-    leads.hold(1, "N1", stamp)
-    while rig.queue.sent:
-        message, due = rig.queue.next()
-        rig.queue.clock[0] = due
-        process(message, ports, rig.settings, limits=LIMITS, now=lambda: rig.queue.clock[0])
-    resubmitted = rig.marketo.submitted[-1].decode()
-    assert "v2@example.com" in resubmitted  # still to create
-    assert "v1@example.com" not in resubmitted  # already there: nothing to write
-    assert "2026-01-16" not in resubmitted
-    assert "v0@example.com" not in resubmitted  # the newer chat stays in Marketo
-
-
 @dataclass(frozen=True)
 class LedgerEntry:
     at: datetime
@@ -284,69 +238,103 @@ class Ledger:
     """What leadsync's own lanes wrote lately (the write ledger)."""
 
     entries: dict[str, LedgerEntry] = field(default_factory=dict)
+    failing: bool = False
+
+    def wrote(self, n: int, at: datetime) -> None:
+        self.entries[f"v{n}@example.com"] = LedgerEntry(at)
 
     def written(self, emails: Iterable[str]) -> dict[str, LedgerEntry]:
+        if self.failing:
+            raise DependencyError("throttled", dependency="dynamodb", retryable=True)
         return {e: self.entries[e] for e in emails if e in self.entries}
 
 
-def test_a_file_on_time_decides_again_only_the_leads_the_priority_lane_wrote_since() -> None:
-    stamp = "2026-03-01T11:00:00Z"
-    staged = records(4, livechatLastChat=stamp)
-    leads = Leads()
-    ledger = Ledger()
-    rig = Rig()
-    rig.stage(staged)
-    # after the fetch began, the priority lane created v0 with a newer chat, v1 with an
-    # older one and another first name; v3 was written before the fetch began
-    leads.hold(0, "N0", "2026-03-01T11:58:00Z")
-    leads.hold(1, "Old", "2026-03-01T10:00:00Z")
-    ledger.entries["v0@example.com"] = LedgerEntry(T0 + timedelta(minutes=1))
-    ledger.entries["v1@example.com"] = LedgerEntry(T0 + timedelta(minutes=1))
-    ledger.entries["v3@example.com"] = LedgerEntry(T0 - timedelta(hours=1))
-    ports = replace(rig.ports, lookup=leads, written=ledger)
+def handed_to_rest(rig: Rig) -> list[str]:
+    """The e-mails the REST path was given, each batch to be decided again there."""
+    assert all(batch.lookup_first for batch in rig.sink.batches)
+    return [record.email for batch in rig.sink.batches for record in batch.records]
+
+
+def test_a_file_leaves_to_rest_only_the_leads_written_since_it_was_decided() -> None:
+    ledger, rig = Ledger(), Rig()
+    rig.stage(records(4))
+    # after the fetch began, the priority lane wrote v0 and v1; v3 before it began
+    ledger.wrote(0, T0 + timedelta(minutes=1))
+    ledger.wrote(1, T0 + timedelta(minutes=1))
+    ledger.wrote(3, T0 - timedelta(hours=1))
+    ports = replace(rig.ports, written=ledger)
     result = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
     assert result.outcome == "submitted"
-    assert leads.looked_up == [["v0@example.com", "v1@example.com"]]  # only those
     sent = rig.marketo.submitted[-1].decode()
-    assert "v0@example.com" not in sent  # the newer chat stays
-    assert "v1@example.com,N1" in sent  # updated with the file's newer values
+    assert "v0@example.com" not in sent
+    assert "v1@example.com" not in sent
     assert "v2@example.com" in sent
     assert "v3@example.com" in sent
+    assert handed_to_rest(rig) == ["v0@example.com", "v1@example.com"]
+    assert rig.marketo.calls == ["submit"]  # nothing looked up in the bulk step
+    assert rig.jobs.items[result.job_id].records == 2  # the rows the file holds now
+    assert rig.sink.counters["bulk_records_to_rest"] == 2
 
 
-def test_a_file_on_time_with_no_lead_written_since_costs_no_lookup() -> None:
-    staged = [
-        SyncRecord(
-            action="create",
-            email="v@example.com",
-            fields={"email": "v@example.com"},
-            chat_ids=["C"],
-        )
-    ]
-    leads, rig = Leads(), Rig()
-    rig.stage(staged)
-    ports = replace(rig.ports, lookup=leads, written=Ledger())
-    result = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
-    assert result.outcome == "submitted"
-    assert leads.looked_up == []
+def test_a_file_that_goes_again_after_a_failed_import_leaves_the_leads_written_meanwhile() -> None:
+    ledger = Ledger()
+    rig = Rig(marketo=Marketo(statuses=["Failed", "Complete"]))
+    rig.stage(records(3))
+    ports = replace(rig.ports, written=ledger)
+    first = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
+    assert first.outcome == "submitted"
+    # the import fails; meanwhile the REST path writes v0 (a newer chat) and v1
+    ledger.wrote(0, T0 + timedelta(seconds=3))
+    ledger.wrote(1, T0 + timedelta(seconds=3))
+    outcomes = []
+    while rig.queue.sent:
+        message, due = rig.queue.next()
+        rig.queue.clock[0] = due
+        step = process(message, ports, rig.settings, limits=LIMITS, now=lambda: rig.queue.clock[0])
+        outcomes.append(step.outcome)
+    assert outcomes == ["resubmitting", "submitted", "done"]
+    resubmitted = rig.marketo.submitted[-1].decode()
+    assert "v2@example.com" in resubmitted
+    assert "v0@example.com" not in resubmitted  # the newer chat stays in Marketo
+    assert handed_to_rest(rig) == ["v0@example.com", "v1@example.com"]
 
 
-def test_a_file_that_waited_but_was_never_imported_costs_no_lookup() -> None:
-    # a slow fetch, Marketo's queue full, a killed submit: leadsync's own writes since are
-    # known from the ledger, so even a file of many records goes without a lookup
-    staged = [
-        SyncRecord(
-            action="create",
-            email=f"v{i}@example.com",
-            fields={"email": f"v{i}@example.com"},
-            chat_ids=[f"C{i}"],
-        )
-        for i in range(5)
-    ]
-    leads, rig = Leads(), Rig()
-    rig.stage(staged)
-    ports = replace(rig.ports, lookup=leads, written=Ledger())
+def test_a_file_with_no_lead_written_since_goes_whole_after_any_wait() -> None:
+    # a slow fetch, Marketo's queue full, a killed submit: the file goes as it was staged
+    rig = Rig()
+    rig.stage(records(5))
+    ports = replace(rig.ports, written=Ledger())
     later = T0 + timedelta(hours=3)
     result = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: later)
     assert result.outcome == "submitted"
-    assert leads.looked_up == []
+    assert rig.marketo.submitted == [render(records(5))]
+    assert rig.sink.batches == []
+
+
+def test_a_file_whose_every_lead_was_written_since_is_done_without_marketo() -> None:
+    ledger, rig = Ledger(), Rig()
+    [job_id] = rig.stage(records(2))
+    for n in range(2):
+        ledger.wrote(n, T0 + timedelta(minutes=5))
+    ports = replace(rig.ports, written=ledger)
+    later = T0 + timedelta(minutes=10)
+    result = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: later)
+    assert result.outcome == "nothing_left"
+    assert rig.marketo.calls == []
+    assert handed_to_rest(rig) == ["v0@example.com", "v1@example.com"]
+    assert rig.jobs.items[job_id].status is JobStatus.DONE
+    assert rig.files.items == {}
+    assert rig.slots.active == set()
+
+
+def test_a_file_whose_ledger_cannot_be_read_waits_staged_and_loses_nothing() -> None:
+    rig = Rig()
+    [job_id] = rig.stage(records(2))
+    ports = replace(rig.ports, written=Ledger(failing=True))
+    result = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
+    assert result.outcome == "recheck_failed"
+    assert rig.jobs.items[job_id].status is JobStatus.STAGED
+    assert rig.marketo.calls == []
+    assert rig.sink.batches == []
+    assert len(rig.files.items) == 1
+    assert result.next_step == "submit"

@@ -65,8 +65,10 @@ def plan(svc: Services, rows: int, *, stuck: bool = False) -> JobFaults:
     out = JobFaults(
         failure_reason=f.bulk_row_failure_reason, warning_reason=f.bulk_row_warning_reason
     )
-    if stuck or svc.faults.chance(f.bulk_stuck_probability):
-        out.stuck_seconds = f.bulk_stuck_seconds if f.bulk_stuck_seconds > 0 else math.inf
+    if stuck:
+        out.stuck_seconds = _held(f.bulk_first_stuck_seconds or f.bulk_stuck_seconds)
+    elif svc.faults.chance(f.bulk_stuck_probability):
+        out.stuck_seconds = _held(f.bulk_stuck_seconds)
     if f.bulk_row_failure_probability <= 0 and f.bulk_row_warning_probability <= 0:
         return out
     for index in range(rows):
@@ -75,6 +77,10 @@ def plan(svc: Services, rows: int, *, stuck: bool = False) -> JobFaults:
         elif svc.faults.chance(f.bulk_row_warning_probability):
             out.rows[index] = ROW_WARNED
     return out
+
+
+def _held(seconds: float) -> float:
+    return seconds if seconds > 0 else math.inf
 
 
 def stall(faults: JobFaults, started: float, rows: int, rate: float) -> Stall | None:

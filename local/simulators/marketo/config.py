@@ -92,6 +92,8 @@ class FaultConfig:
     bulk_stuck_probability: float = 0.0
     # how long a stuck job stops progressing in Importing; 0 or less: until a reset
     bulk_stuck_seconds: float = 3600.0
+    # how long the stall among `bulk_first_faults` lasts; 0: as `bulk_stuck_seconds`
+    bulk_first_stuck_seconds: float = 0.0
     # another integration's imports fill Marketo's queue: 1016 with slots free here
     bulk_busy_probability: float = 0.0
     # the first submits meet these, in order, before any drawn by chance ("busy",

@@ -161,3 +161,22 @@ def test_the_first_submits_meet_each_listed_fault_once_in_order(
     assert _progress(client, stuck) == ("Importing", 10)
     assert _progress(client, plain)[0] == "Complete"
     assert sim.bulk.fault_counts() == {**NO_FAULTS, "busy": 1, "failed_job": 1, "stuck": 1}
+
+
+def test_the_listed_stall_lasts_its_own_time_the_drawn_ones_theirs(
+    sim: MarketoSimulator, client: SimClient
+) -> None:
+    # a run can make one import outlast leadsync's give-up deadline, the rest stall briefly
+    sim.set_faults(
+        bulk_first_faults=["stuck"],
+        bulk_first_stuck_seconds=500,
+        bulk_stuck_probability=1.0,
+        bulk_stuck_seconds=100,
+    )
+    listed = _submit(client)["result"][0]["batchId"]
+    drawn = _submit(client)["result"][0]["batchId"]
+    sim.clock.advance(200)
+    assert _progress(client, listed)[0] == "Importing"
+    assert _progress(client, drawn)[0] == "Complete"
+    sim.clock.advance(400)
+    assert _progress(client, listed)[0] == "Complete"

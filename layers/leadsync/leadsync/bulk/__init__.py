@@ -8,7 +8,7 @@ import slots, polled with backoff by delayed messages, and read back row by row.
 - schedule: settings, poll backoff, stuck and give-up deadlines
 - delivery: one BulkQueue delivery → its step, or a body that is not a step stored and dropped
 - engine: one queue message (submit, poll) → the next step; step: what every step shares
-- submit: a staged file sent to Marketo (recheck: decided again first when leads moved on)
+- submit: a staged file sent to Marketo (recheck: the leads leadsync wrote since go to REST)
 - poll: a job at Marketo polled; read_back: a complete job's failed and warned rows stored
 - matching: rows of failures.json / warnings.json → the source records, by content
 - give_up: a job Marketo failed, or held past the give-up deadline

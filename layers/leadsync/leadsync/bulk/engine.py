@@ -5,7 +5,7 @@ slot, the next poll). Each step reads the job, does at most a few Marketo calls,
 the job back under its version, so a message delivered twice, or two copies of one message,
 never submit a file twice at the same time nor run two chains of polls.
 
-- submit.py: a staged file claimed a slot, decided again if need be, sent to Marketo
+- submit.py: a staged file claimed a slot, leads written since left to REST, sent to Marketo
 - poll.py: a job at Marketo polled; read_back.py once it is complete
 - give_up.py: a job Marketo failed, or held past the give-up deadline
 - watch.py: a job given up on, watched until Marketo ends it (a late import: chats read again)

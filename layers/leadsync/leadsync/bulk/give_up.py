@@ -5,6 +5,8 @@ way."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from leadsync.bulk.jobs import BulkJob, JobStatus, StagedFile
 from leadsync.bulk.step import MAX_DETAIL, Step, StepResult, next_version
 from leadsync.bulk.watch import first_look, next_look
@@ -93,20 +95,7 @@ def reroute(step: Step, stored: BulkJob, job: BulkJob) -> StepResult:
     file's values again, older than what REST wrote meanwhile, no lead twice."""
     ports = step.ports
     staged = ports.files.get(job.staged_key)
-    plan = plan_batches(_creates_first(staged), step.limits, created_at=step.now)
-    # decided when the file was staged, long ago: the upload decides each record again
-    # against a fresh lookup, so no older value goes over a newer one
-    ports.rest.send_batches([b.model_copy(update={"lookup_first": True}) for b in plan.batches])
-    ports.errors.record_errors(
-        from_record(
-            record,
-            reason="record_too_large",
-            detail="visitor does not fit in one message",
-            at=step.now,
-            correlation_id=staged.correlation_id,
-        )
-        for record in plan.oversized
-    )
+    messages = to_rest(step, staged.records, staged.correlation_id)
     rerouted = next_version(
         job,
         status=JobStatus.REROUTED,
@@ -127,11 +116,29 @@ def reroute(step: Step, stored: BulkJob, job: BulkJob) -> StepResult:
             "job_id": job.job_id,
             "batch_id": job.batch_id,
             "marketo_status": job.marketo_status,
-            "messages": len(plan.batches),
+            "messages": messages,
         },
     )
     return step.result("rerouted", rerouted, **watching)
 
 
-def _creates_first(staged: StagedFile) -> list[SyncRecord]:
-    return sorted(staged.records, key=lambda record: record.action != "create")
+def to_rest(step: Step, records: Sequence[SyncRecord], correlation_id: str) -> int:
+    """`records` sent to the REST path (creates first), each decided again there against a
+    fresh lookup: they were decided when the file was staged, and the upload leaves out
+    what is there already, so no older value goes over a newer one. How many messages."""
+    ordered = sorted(records, key=lambda record: record.action != "create")
+    plan = plan_batches(ordered, step.limits, created_at=step.now)
+    step.ports.rest.send_batches(
+        [batch.model_copy(update={"lookup_first": True}) for batch in plan.batches]
+    )
+    step.ports.errors.record_errors(
+        from_record(
+            record,
+            reason="record_too_large",
+            detail="visitor does not fit in one message",
+            at=step.now,
+            correlation_id=correlation_id,
+        )
+        for record in plan.oversized
+    )
+    return len(plan.batches)

@@ -21,7 +21,7 @@ from leadsync.bulk.ports import (
 )
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.marketo.models import ImportJob
-from leadsync.ports import BatchSink, ErrorSink, LeadLookup, StatsSink
+from leadsync.ports import BatchSink, ErrorSink, StatsSink
 from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.messages import SQS_MAX_DELAY_SECONDS
 
@@ -38,9 +38,8 @@ class BulkPorts:
     rest: BatchSink  # SyncQueue: where a job given up on sends its records
     errors: ErrorSink
     stats: StatsSink | None = None
-    # the leads as they are now, and what leadsync's own lanes wrote to them lately: a file
-    # is decided again before it goes when its leads may have moved on (bulk/recheck.py)
-    lookup: LeadLookup | None = None
+    # what leadsync's own lanes wrote lately: a file leaves those leads to the REST path
+    # before it goes (bulk/recheck.py)
     written: RecentWrites | None = None
     # a rerouted job Marketo imported after all: the fetch reads its chats again
     rereads: RereadRequester | None = None

@@ -1,8 +1,8 @@
 """A submit of a staged file: a slot of leadsync's share of Marketo's import queue claimed,
-the file decided again when its leads may have moved on (bulk/recheck.py), sent, and the
-job `queued` with Marketo's batch id. A file that finds no slot, a spent budget or a
-transient failure waits, still staged, for a later delivery; a permanent refusal fails the
-job (its records to the error store).
+the leads leadsync wrote since the file was decided handed to the REST path
+(bulk/recheck.py), the file sent, and the job `queued` with Marketo's batch id. A file that
+finds no slot, a spent budget or a transient failure waits, still staged, for a later
+delivery; a permanent refusal fails the job (its records to the error store).
 
 The job is marked `submitting` (a conditional write) before Marketo is asked and `queued`
 with the batch id after. When a copy dies in between, or Marketo's answer is lost (a
@@ -17,20 +17,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from leadsync.bulk.csvfile import render
-from leadsync.bulk.give_up import import_failed, reroute
+from leadsync.bulk.give_up import import_failed, reroute, to_rest
 from leadsync.bulk.jobs import AT_MARKETO, BulkJob, JobStatus, StagedFile
 from leadsync.bulk.ports import RecentWrites
-from leadsync.bulk.recheck import late, redecide, redecide_some, written_since
+from leadsync.bulk.recheck import split, written_since
 from leadsync.bulk.schedule import busy_delay, poll_delay
 from leadsync.bulk.step import MAX_DETAIL, Step, StepResult, code_of, next_version, status_of
 from leadsync.errors import DependencyError, PermanentError
 from leadsync.limiter.api import BudgetExhausted
-from leadsync.mapping.fieldmap import default_field_map
 from leadsync.marketo.errors import MarketoBulkBusy, MarketoError, MarketoRateLimited
 from leadsync.marketo.models import ImportJob
-from leadsync.ports import LeadLookup
 from leadsync.runtime.observability import get_logger
-from leadsync.sync.messages import SQS_MAX_DELAY_SECONDS, SyncRecord
+from leadsync.sync.messages import SQS_MAX_DELAY_SECONDS
 
 
 def submit(step: Step, job: BulkJob) -> StepResult:
@@ -46,8 +44,8 @@ def submit(step: Step, job: BulkJob) -> StepResult:
     if not ports.jobs.replace(job, submitting):
         return step.result("taken_by_another_copy", job)
     staged = ports.files.get(job.staged_key)
-    if ports.lookup is not None:
-        rechecked = _recheck(step, job, submitting, staged, ports.lookup)
+    if ports.written is not None:
+        rechecked = _recheck(step, job, submitting, staged, ports.written)
         if isinstance(rechecked, StepResult):
             return rechecked
         staged = rechecked
@@ -82,40 +80,36 @@ def _not_due(step: Step, job: BulkJob) -> StepResult | None:
 
 
 def _recheck(
-    step: Step, job: BulkJob, submitting: BulkJob, staged: StagedFile, lookup: LeadLookup
+    step: Step, job: BulkJob, submitting: BulkJob, staged: StagedFile, written: RecentWrites
 ) -> StagedFile | StepResult:
-    """The staged file as it would be decided now (stored again when that changed it), or
-    the answer when it cannot be decided now or has nothing left to write."""
+    """The staged file without the leads leadsync wrote since it was decided (those go to
+    the REST path first, then the file is stored again without them), or the answer when
+    the ledger cannot be read now or the file has nothing left to write."""
     try:
-        records = _decided_now(staged.records, job, lookup, step.ports.written)
-    except (BudgetExhausted, DependencyError, MarketoError) as exc:
-        delay = step.retry_after(exc)
-        return _back_to_staged(step, submitting, "recheck_failed", delay)
-    if not records:
-        return _nothing_left(step, submitting)
-    if len(records) != len(staged.records) or records != staged.records:
-        staged = staged.model_copy(update={"records": records})
-        step.ports.files.put(job.staged_key, staged)
-    return staged
-
-
-def _decided_now(
-    records: list[SyncRecord],
-    job: BulkJob,
-    lookup: LeadLookup,
-    written: RecentWrites | None,
-) -> list[SyncRecord]:
-    """The file's records as they would be decided now (bulk/recheck.py)."""
-    if late(job):
-        return redecide(records, lookup, default_field_map())
-    moved = written_since(records, written, job.created_at) if written is not None else set()
+        moved = written_since(staged.records, written, job.created_at)
+    except DependencyError as exc:
+        return _back_to_staged(step, submitting, "recheck_failed", step.retry_after(exc))
     if not moved:
-        return records
+        return staged
+    kept, handed = split(staged.records, moved)
+    # handed over before the file forgets them: a copy that dies in between hands them
+    # over again next time, and the upload writes nothing twice
+    messages = to_rest(step, handed, staged.correlation_id)
     get_logger().info(
-        "leads written since the file was staged; deciding them again",
-        extra={"job_id": job.job_id, "correlation_id": job.correlation_id, "leads": len(moved)},
+        "leads written since the file was staged; they take the REST path",
+        extra={
+            "job_id": job.job_id,
+            "correlation_id": job.correlation_id,
+            "leads": len(handed),
+            "messages": messages,
+        },
     )
-    return redecide_some(records, moved, lookup, default_field_map())
+    step.count({"bulk_records_to_rest": len(handed)})
+    if not kept:
+        return _nothing_left(step, submitting)
+    staged = staged.model_copy(update={"records": kept})
+    step.ports.files.put(job.staged_key, staged)
+    return staged
 
 
 def _send(step: Step, job: BulkJob, submitting: BulkJob, staged: StagedFile) -> StepResult:
@@ -138,16 +132,18 @@ def _send(step: Step, job: BulkJob, submitting: BulkJob, staged: StagedFile) -> 
             extra={"job_id": job.job_id, "code": code_of(exc)},
         )
         return _back_to_staged(step, submitting, "submit_failed", settings.busy_delay_seconds)
-    return _queued(step, job, submitting, answer, len(body))
+    return _queued(step, job, submitting, answer, len(body), len(staged.records))
 
 
 def _queued(
-    step: Step, job: BulkJob, submitting: BulkJob, answer: ImportJob, size: int
+    step: Step, job: BulkJob, submitting: BulkJob, answer: ImportJob, size: int, records: int
 ) -> StepResult:
-    """Marketo took the file: the job records its batch id, and its polls begin."""
+    """Marketo took the file (of `records` rows now, `size` bytes): the job records its
+    batch id, and its polls begin."""
     now = step.now
     queued = next_version(
         submitting,
+        records=records,
         status=status_of(answer),
         batch_id=answer.batch_id,
         submitted_at=now,
@@ -168,7 +164,7 @@ def _queued(
             "job_id": job.job_id,
             "correlation_id": job.correlation_id,
             "batch_id": answer.batch_id,
-            "records": job.records,
+            "records": records,
             "bytes": size,
             "submission": queued.submissions,
         },
@@ -181,7 +177,7 @@ def _queued(
 def _nothing_left(step: Step, job: BulkJob) -> StepResult:
     """Decided again, the file has nothing left to write: the job is done without Marketo."""
     done = next_version(
-        job, status=JobStatus.DONE, message="nothing left to write when decided again"
+        job, status=JobStatus.DONE, message="every lead handed to the REST path before the submit"
     )
     step.ports.slots.release(job.job_id)
     if not step.ports.jobs.replace(job, done):

@@ -60,7 +60,6 @@ class BulkFunction:
             rest=SqsQueue(env.sync_queue_url),
             errors=StateStore(env.state_table),
             stats=stats,
-            lookup=client,
             written=DynamoDBWriteLedger(env.state_table),
             rereads=DynamoDBRereads(env.state_table),
         )
