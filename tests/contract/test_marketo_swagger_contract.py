@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from local.simulators.marketo import ROUTES, MarketoSimulator
+from local.simulators.marketo.activity_input import ATTRIBUTE_KEYS, TYPE_KEYS
+from local.simulators.marketo.activity_model import DATA_TYPES as ACTIVITY_DATA_TYPES
 from local.simulators.marketo.field_admin import CREATE_KEYS, UPDATE_KEYS
 from local.simulators.marketo.fielddefs import CREATABLE_TYPES
 from local.simulators.marketo.permissions import AREAS, BULK_IMPORT, USAGE, allowed
@@ -60,6 +62,34 @@ READS: dict[tuple[str, str], set[str]] = {
         "nextPageToken",
     },
     ("GET", "/rest/v1/lists/{listId}.json"): {"listId"},
+    ("GET", "/rest/v1/activities.json"): {
+        "nextPageToken",
+        "activityTypeIds",
+        "assetIds",
+        "listId",
+        "leadIds",
+        "batchSize",
+    },
+    ("GET", "/rest/v1/activities/pagingtoken.json"): {"sinceDatetime"},
+    ("POST", "/rest/v1/activities/external.json"): {"input"},
+    ("POST", "/rest/v1/activities/external/type.json"): set(TYPE_KEYS),
+    ("POST", "/rest/v1/activities/external/type/{apiName}.json"): {"apiName", *TYPE_KEYS},
+    ("GET", "/rest/v1/activities/external/type/{apiName}/describe.json"): {"apiName", "draft"},
+    ("POST", "/rest/v1/activities/external/type/{apiName}/attributes/create.json"): {
+        "apiName",
+        "attributes",
+    },
+    ("POST", "/rest/v1/activities/external/type/{apiName}/attributes/update.json"): {
+        "apiName",
+        "attributes",
+    },
+    ("POST", "/rest/v1/activities/external/type/{apiName}/attributes/delete.json"): {
+        "apiName",
+        "attributes",
+    },
+    ("POST", "/rest/v1/activities/external/type/{apiName}/approve.json"): {"apiName"},
+    ("POST", "/rest/v1/activities/external/type/{apiName}/discardDraft.json"): {"apiName"},
+    ("POST", "/rest/v1/activities/external/type/{apiName}/delete.json"): {"apiName"},
 }
 
 # The asset API's static-list routes are not in swagger-mapi.json; their contract is the
@@ -80,6 +110,10 @@ PERMISSION_AREAS = {
     "Read-Write Lead": "lead_write",
     "Read-Write Schema Standard Field": "schema",
     "Read-Write Schema Custom Field": "schema",
+    "Read-Only Activity Metadata": "activity_metadata",
+    "Read-Write Activity Metadata": "activity_metadata",
+    "Read-Only Activity": "activity",
+    "Read-Write Activity": "activity",
 }
 # finer switches of the simulator that Marketo's roles do not have
 SIMULATOR_ONLY = {BULK_IMPORT, USAGE}
@@ -269,6 +303,8 @@ def _conforms(spec: dict[str, Any], schema: dict[str, Any], value: Any, where: s
     if value is None:
         return  # Marketo sends null for unset members (leads.md: "description": null)
     kind = schema.get("type", "object")
+    if kind == "object" and "properties" not in schema:
+        return  # a bare `object` (Attribute.value) is any JSON value
     if kind == "object":
         assert isinstance(value, dict), where
         members = schema.get("properties", {})
@@ -376,3 +412,108 @@ def test_asset_static_list_answers_match_the_reference(client: SimClient) -> Non
     )
     assert taken["success"] is False
     assert taken["errors"][0]["code"] == "709"
+
+
+# Activities routes of the Swagger the simulator does not serve (nothing in the product reads
+# deleted leads or lead changes)
+UNSERVED_ACTIVITY_PATHS = {
+    "/rest/v1/activities/deletedleads.json",
+    "/rest/v1/activities/leadchanges.json",
+}
+
+
+def test_every_activity_route_of_the_swagger_is_served(mapi: dict[str, Any]) -> None:
+    specified = {
+        (method.upper(), path)
+        for path, operations in mapi["paths"].items()
+        if path.startswith("/rest/v1/activities") and path not in UNSERVED_ACTIVITY_PATHS
+        for method in operations
+    }
+    served = {(r.method, r.template) for r in ROUTES if r.template.startswith("/rest/v1/activit")}
+    assert served == specified
+    assert len(served) == 14
+
+
+def test_activity_metadata_inputs_match_the_swagger(mapi: dict[str, Any]) -> None:
+    definitions = mapi["definitions"]
+    assert set(definitions["CustomActivityTypeRequest"]["properties"]) == TYPE_KEYS
+    attribute = definitions["CustomActivityTypeAttribute"]
+    assert set(attribute["properties"]) == ATTRIBUTE_KEYS
+    assert set(attribute["properties"]["dataType"]["enum"]) == ACTIVITY_DATA_TYPES
+    assert set(definitions["CustomActivityTypeAttributeRequest"]["properties"]) == {"attributes"}
+
+
+def test_activity_type_answers_match_the_swagger(mapi: dict[str, Any], client: SimClient) -> None:
+    type_path = "/rest/v1/activities/external/type/{apiName}"
+    chat = type_path.replace("{apiName}", "chat")
+    made = client.post(
+        "/rest/v1/activities/external/type.json",
+        {
+            "apiName": "chat",
+            "name": "Chat",
+            "description": "A chat",
+            "triggerName": "Chats",
+            "filterName": "Chatted",
+            "primaryAttribute": {"apiName": "chatId", "name": "Chat ID", "description": "id"},
+        },
+    )
+    _shaped(mapi, made, "POST", "/rest/v1/activities/external/type.json")
+    attributes = {"attributes": [{"apiName": "agent", "name": "Agent", "dataType": "string"}]}
+    steps = [
+        ("POST", "/attributes/create.json", attributes),
+        ("POST", "/attributes/update.json", {"attributes": [{"apiName": "agent", "name": "A"}]}),
+        ("GET", "/describe.json", None),
+        ("POST", "/approve.json", None),
+        ("GET", "/describe.json", None),
+        ("POST", ".json", {"description": "Another"}),
+        ("POST", "/discardDraft.json", None),
+        ("POST", "/attributes/delete.json", {"attributes": [{"apiName": "agent"}]}),
+        ("POST", "/delete.json", None),
+        ("GET", "/describe.json", None),  # gone: 1013
+    ]
+    for method, action, body in steps:
+        _status, answer = client.request(method, chat + action, json_body=body)
+        _shaped(mapi, answer, method, type_path + action)
+    assert answer["errors"][0]["code"] == "1013"
+    listed = client.get("/rest/v1/activities/external/types.json")
+    _shaped(mapi, listed, "GET", "/rest/v1/activities/external/types.json")
+
+
+def test_activity_record_answers_match_the_swagger(
+    mapi: dict[str, Any], sim: MarketoSimulator, client: SimClient
+) -> None:
+    type_id = sim.seed_activity_type(
+        "chat", attributes=[{"apiName": "agent", "name": "Agent", "dataType": "string"}]
+    )
+    record = {
+        "leadId": 1,
+        "activityDate": "2026-03-01T10:00:00Z",
+        "activityTypeId": type_id,
+        "primaryAttributeValue": "c1",
+        "attributes": [{"apiName": "agent", "value": "Ann"}],
+    }
+    added = client.post(
+        "/rest/v1/activities/external.json", {"input": [record, {**record, "leadId": 9}]}
+    )
+    envelope = mapi["definitions"][_response_def(mapi, "POST", "/rest/v1/activities/external.json")]
+    assert set(envelope["required"]) <= set(added)
+    item = mapi["definitions"]["CustomActivity"]["properties"]
+    ok, skipped = added["result"]
+    # the shape of activities.md's example: {id, marketoGUID, status} or {status, errors}
+    assert set(ok) == {"id", "marketoGUID", "status"} <= set(item)
+    assert isinstance(ok["id"], int)
+    assert ok["status"] in item["status"]["enum"]
+    assert set(skipped) == {"status", "errors"}
+    for error in skipped["errors"]:
+        _conforms(mapi, {"$ref": "#/definitions/Error"}, error, "CustomActivity.errors")
+    token = client.get("/rest/v1/activities/pagingtoken.json", sinceDatetime="2026-01-01")
+    void = mapi["definitions"]["ResponseOfVoid"]
+    assert set(void["required"]) <= set(token) <= set(void["properties"])
+    found = client.get(
+        "/rest/v1/activities.json", nextPageToken=token["nextPageToken"], activityTypeIds=type_id
+    )
+    _shaped(mapi, found, "GET", "/rest/v1/activities.json")
+    assert len(found["result"]) == 1
+    types = client.get("/rest/v1/activities/types.json")
+    _shaped(mapi, types, "GET", "/rest/v1/activities/types.json")
+    assert types["result"][-1]["id"] == type_id

@@ -1,5 +1,5 @@
-"""A faithful local Marketo: identity, leads, lead fields, static lists, stats, bulk import,
-limits, permissions and faults.
+"""A faithful local Marketo: identity, leads, lead fields, static lists, custom activities,
+stats, bulk import, limits, permissions and faults.
 
 from local.simulators.marketo import MarketoSimulator, SimulatorConfig
 with MarketoSimulator(SimulatorConfig(client_id="id", client_secret="s")) as sim:

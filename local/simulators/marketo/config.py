@@ -140,6 +140,11 @@ class SimulatorConfig:
     bulk_rows_per_second: float = 100.0
     bulk_start_delay_seconds: float = 1.0
     bulk_fail_probability: float = 0.0
+    # custom activities (activities.md, error-codes.md): 10 types per instance (1027), 20
+    # secondary attributes per type (1028), a record's attributes ≤ 65,536 bytes (1049)
+    max_activity_types: int = 10
+    max_activity_attributes: int = 20
+    max_activity_attributes_bytes: int = 65536
     # time between reading existing leads and writing: where concurrent upserts race
     write_delay_ms: int = 20
     read_delay_ms: int = 0

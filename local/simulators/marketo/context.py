@@ -15,6 +15,7 @@ from .limits import LimitState
 from .store import LeadStore
 
 if TYPE_CHECKING:
+    from .activity_store import ActivityStore
     from .bulk import BulkImports
 
 
@@ -27,6 +28,7 @@ class Services:
     faults: FaultInjector
     audit: AuditLog
     bulk: BulkImports
+    activities: ActivityStore
 
 
 @dataclass
@@ -43,6 +45,9 @@ class CallContext:
         for item in result:
             if isinstance(item, dict):
                 self.reasons.extend(r["code"] for r in item.get("reasons", []))
+                if item.get("status") == "skipped":
+                    # Add Custom Activities names a skipped record's reasons `errors`
+                    self.reasons.extend(r["code"] for r in item.get("errors", []))
         return success(self.request_id, result, **extra)
 
     def counted_input(

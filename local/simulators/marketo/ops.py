@@ -102,6 +102,11 @@ def _lists(sim: MarketoSimulator, req: Request) -> dict[str, Any]:
     return {"lists": sim.store.lists()}
 
 
+def _activities(sim: MarketoSimulator, req: Request) -> dict[str, Any]:
+    items = sim.activities(req.param("type") or None)
+    return {"count": len(items), "activities": items, "types": sim.activity_types()}
+
+
 def _reset(sim: MarketoSimulator, req: Request) -> dict[str, Any]:
     sim.reset()
     return {"status": "reset", "now": sim.clock.iso()}
@@ -120,5 +125,6 @@ _OPS: dict[tuple[str, str], Op] = {
     ("POST", "/_sim/leads"): _leads,
     ("GET", "/_sim/lists"): _lists,
     ("POST", "/_sim/lists"): _lists,
+    ("GET", "/_sim/activities"): _activities,
     ("POST", "/_sim/reset"): _reset,
 }

@@ -7,8 +7,10 @@ Each area stands for Marketo role permissions ("Access API" group):
   assets             Read-Only / Read-Write Assets
   bulk_import        bulk lead import (Marketo asks for Read-Write Lead as well)
   usage              Read-Only Usage (stats)
-  activity_metadata  Read-Write Activity Metadata (custom activity types)
-  activity           Read-Write Activity (custom activity records)
+  activity_metadata  Read-Only / Read-Write Activity Metadata (custom activity types and
+                     their attributes)
+  activity           Read-Only / Read-Write Activity (activity types, paging token, reading
+                     activities, adding custom activity records)
 """
 
 from __future__ import annotations

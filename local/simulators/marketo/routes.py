@@ -8,10 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import assets, field_admin, leads, lists, stats
+from . import activity_admin, activity_records, assets, field_admin, leads, lists, stats
 from .context import CallContext, Services
 from .http_io import Request, Response
-from .permissions import ASSETS, BULK_IMPORT, LEAD_READ, LEAD_WRITE, SCHEMA, USAGE
+from .permissions import (
+    ACTIVITY,
+    ACTIVITY_METADATA,
+    ASSETS,
+    BULK_IMPORT,
+    LEAD_READ,
+    LEAD_WRITE,
+    SCHEMA,
+    USAGE,
+)
 
 Handler = Callable[[Services, CallContext], "dict[str, Any] | Response"]
 
@@ -58,6 +67,11 @@ _WRITE = (LEAD_WRITE,)
 # Marketo asks for Read-Write Lead on every bulk import call
 _BULK = (BULK_IMPORT, LEAD_WRITE)
 _FIELDS = "/rest/v1/leads/schema/fields"
+# Read-Only or Read-Write Activity Metadata for types and attributes, (Read-Only / Read-Write)
+# Activity for records; the swagger names them in each operation's "Required Permissions"
+_META = (ACTIVITY_METADATA,)
+_ACTIVITY = (ACTIVITY,)
+_TYPE = "/rest/v1/activities/external/type/{apiName}"
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/v1/leads.json", leads.lookup, _READ),
@@ -82,6 +96,20 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/v1/stats/errors.json", stats.errors, (USAGE,)),
     Route("POST", "/rest/asset/v1/staticLists.json", assets.create_list, (ASSETS,), ASSET_API),
     Route("GET", "/rest/asset/v1/staticList/byName.json", assets.by_name, (ASSETS,), ASSET_API),
+    Route("GET", "/rest/v1/activities/types.json", activity_records.activity_types, _ACTIVITY),
+    Route("GET", "/rest/v1/activities/pagingtoken.json", activity_records.paging_token, _ACTIVITY),
+    Route("GET", "/rest/v1/activities.json", activity_records.read, _ACTIVITY),
+    Route("POST", "/rest/v1/activities/external.json", activity_records.add, _ACTIVITY),
+    Route("GET", "/rest/v1/activities/external/types.json", activity_admin.list_types, _META),
+    Route("POST", "/rest/v1/activities/external/type.json", activity_admin.create_type, _META),
+    Route("POST", f"{_TYPE}.json", activity_admin.update_type, _META),
+    Route("GET", f"{_TYPE}/describe.json", activity_admin.describe, _META),
+    Route("POST", f"{_TYPE}/attributes/create.json", activity_admin.create_attributes, _META),
+    Route("POST", f"{_TYPE}/attributes/update.json", activity_admin.update_attributes, _META),
+    Route("POST", f"{_TYPE}/attributes/delete.json", activity_admin.delete_attributes, _META),
+    Route("POST", f"{_TYPE}/approve.json", activity_admin.approve, _META),
+    Route("POST", f"{_TYPE}/discardDraft.json", activity_admin.discard_draft, _META),
+    Route("POST", f"{_TYPE}/delete.json", activity_admin.delete_type, _META),
     Route("POST", "/bulk/v1/leads.json", _bulk("submit"), _BULK),
     Route("GET", "/bulk/v1/leads/batch/{batchId}.json", _bulk("status"), _BULK),
     Route("GET", "/bulk/v1/leads/batch/{batchId}/failures.json", _bulk("failures"), _BULK),

@@ -9,6 +9,8 @@ from typing import Any, Self
 from local.serving import BackgroundServer, Served
 
 from . import ops, permissions
+from .activity_access import ActivityAccess
+from .activity_store import ActivityStore
 from .audit import AuditEntry, AuditLog
 from .auth import Token, TokenStore, bearer_token, identity_answer
 from .bulk import BulkImports
@@ -26,7 +28,7 @@ IDENTITY_PATH = "/identity/oauth/token"
 EDGE_PAGE = "<html><body><h1>{status}</h1></body></html>"
 
 
-class MarketoSimulator(Served):
+class MarketoSimulator(Served, ActivityAccess):
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
         cfg = self.config
@@ -40,8 +42,17 @@ class MarketoSimulator(Served):
         self.store = LeadStore(cfg.schema(), cfg.static_lists(), self.clock.now)
         self.audit_log = AuditLog(cfg.audit_max_entries)
         self.bulk = BulkImports()
+        # no custom activity type, fresh or not: the product's `check --fix` makes its own
+        self.activity_store = ActivityStore()
         self.svc = Services(
-            cfg, self.clock, self.store, self.limits, self.faults, self.audit_log, self.bulk
+            cfg,
+            self.clock,
+            self.store,
+            self.limits,
+            self.faults,
+            self.audit_log,
+            self.bulk,
+            self.activity_store,
         )
         self._serving: BackgroundServer | None = None
 
@@ -96,9 +107,10 @@ class MarketoSimulator(Served):
         return self.config
 
     def reset(self) -> None:
-        """Back to the configured instance (leads, fields, lists); forget tokens, counters,
-        audit and imports; the clock stays."""
+        """Back to the configured instance (leads, fields, lists, no custom activity type nor
+        activity); forget tokens, counters, audit and imports; the clock stays."""
         self.store.reset()
+        self.activity_store.reset()
         self.tokens.clear()
         self.limits.reset()
         self.audit_log.reset()

@@ -15,7 +15,7 @@ from local.simulators.marketo.permissions import AREAS
 from local.simulators.marketo.testing import SimClient
 from tests.support.marketo_sim import running_sim
 
-PATH_ARGS = {"listId": "1001", "batchId": "1", "fieldApiName": "email"}
+PATH_ARGS = {"listId": "1001", "batchId": "1", "fieldApiName": "email", "apiName": "chat"}
 
 
 @pytest.fixture
@@ -53,6 +53,7 @@ def test_every_route_needs_its_permission(
     assert _call(client, route.method, route.template) == "603"
 
 
+_TYPE = "/rest/v1/activities/external/type/{apiName}"
 AREA_CALLS: dict[str, list[tuple[str, str]]] = {
     "lead_write": [
         ("POST", "/rest/v1/leads.json"),
@@ -83,6 +84,26 @@ AREA_CALLS: dict[str, list[tuple[str, str]]] = {
         ("GET", "/bulk/v1/leads/batch/{batchId}/warnings.json"),
     ],
     "usage": [("GET", "/rest/v1/stats/usage.json"), ("GET", "/rest/v1/stats/errors.json")],
+    # Read-Only / Read-Write Activity Metadata
+    "activity_metadata": [
+        ("GET", "/rest/v1/activities/external/types.json"),
+        ("POST", "/rest/v1/activities/external/type.json"),
+        ("POST", f"{_TYPE}.json"),
+        ("GET", f"{_TYPE}/describe.json"),
+        ("POST", f"{_TYPE}/attributes/create.json"),
+        ("POST", f"{_TYPE}/attributes/update.json"),
+        ("POST", f"{_TYPE}/attributes/delete.json"),
+        ("POST", f"{_TYPE}/approve.json"),
+        ("POST", f"{_TYPE}/discardDraft.json"),
+        ("POST", f"{_TYPE}/delete.json"),
+    ],
+    # Read-Only / Read-Write Activity
+    "activity": [
+        ("GET", "/rest/v1/activities/types.json"),
+        ("GET", "/rest/v1/activities/pagingtoken.json"),
+        ("GET", "/rest/v1/activities.json"),
+        ("POST", "/rest/v1/activities/external.json"),
+    ],
 }
 READS = [
     ("GET", "/rest/v1/leads.json"),
@@ -117,9 +138,33 @@ def test_read_write_lead_includes_reading(sim: MarketoSimulator, client: SimClie
     assert all(_call(client, m, p) != "603" for m, p in READS)
 
 
-def test_activity_areas_are_reserved(sim: MarketoSimulator, client: SimClient) -> None:
-    sim.set_config({"denied_permissions": ["activity_metadata", "activity"]})
-    assert all(_call(client, r.method, r.template) != "603" for r in ROUTES)
+def test_activity_metadata_and_activity_are_separate_permissions(
+    sim: MarketoSimulator, client: SimClient
+) -> None:
+    chat = {
+        "apiName": "chat",
+        "name": "Chat",
+        "triggerName": "Chats",
+        "filterName": "Chatted",
+        "primaryAttribute": {"apiName": "chatId", "name": "Chat ID"},
+    }
+    record = {
+        "leadId": 1,
+        "activityDate": "2026-03-01T10:00:00Z",
+        "primaryAttributeValue": "c1",
+        "attributes": [],
+    }
+    sim.set_config({"denied_permissions": ["activity"]})
+    made = client.post("/rest/v1/activities/external/type.json", chat)
+    assert _code(made) == "ok"
+    assert _code(client.post("/rest/v1/activities/external/type/chat/approve.json", None)) == "ok"
+    record["activityTypeId"] = made["result"][0]["id"]
+    assert _code(client.post("/rest/v1/activities/external.json", {"input": [record]})) == "603"
+    sim.set_config({"denied_permissions": ["activity_metadata"]})
+    assert _code(client.get("/rest/v1/activities/external/types.json")) == "603"
+    added = client.post("/rest/v1/activities/external.json", {"input": [record]})
+    assert added["result"][0]["status"] == "added"
+    assert len(sim.activities()) == 1
 
 
 def test_603_comes_after_authentication_and_counts(
