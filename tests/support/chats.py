@@ -97,6 +97,25 @@ def survey(
     return event
 
 
+def message(
+    text: Any,
+    *,
+    author: Any = "cust-1",
+    created_at: str = "2026-01-15T12:00:10.000000Z",
+    event_id: str = "m1",
+    visibility: str = "all",
+) -> dict[str, Any]:
+    """A message event; the agent's when `author` is AGENT's id."""
+    return {
+        "id": event_id,
+        "created_at": created_at,
+        "type": "message",
+        "text": text,
+        "author_id": author,
+        "visibility": visibility,
+    }
+
+
 def thread(
     thread_id: str = "T1",
     created_at: str = "2026-01-15T12:00:00.000000Z",

@@ -15,12 +15,16 @@ from typing import Any
 from leadsync.mapping.sanitize import clean_text
 from leadsync.models import MAX_EXCERPT_LENGTH, Rejection, RejectionReason
 
+# The parts of an entry that describe the whole chat, not one thread, kept from the newest.
+_CHAT_LEVEL = ("access", "properties")
+
 
 def combine_threads(entries: Iterable[object]) -> tuple[list[dict[str, Any]], list[Rejection]]:
     """One chat per chat id with all its threads; entries without a usable id are rejected.
 
     list_archives returns one entry per thread (`thread`); chats built elsewhere may carry
-    `threads`. The newest entry's users win: they describe the latest visit.
+    `threads`. The newest entry's users win: they describe the latest visit; so do its
+    chat-level `access` (the chat's groups) and `properties` (its rating, among others).
     """
     chats: dict[str, dict[str, Any]] = {}
     rejections: list[Rejection] = []
@@ -47,6 +51,9 @@ def _add_entry(chat: dict[str, Any], entry: dict[str, Any]) -> None:
     users = entry.get("users")
     if isinstance(users, list):
         chat["users"] = users
+    for part in _CHAT_LEVEL:
+        if isinstance(entry.get(part), dict):
+            chat[part] = entry[part]
     for thread in _threads_of(entry):
         thread_id = thread.get("id")
         key = thread_id if isinstance(thread_id, str) else f"#{len(chat['threads'])}"

@@ -75,7 +75,7 @@ def to_visitor(chat: dict[str, Any], *, not_after: datetime | None = None) -> Vi
 
 def _map(chat_id: str, chat: dict[str, Any], not_after: datetime | None) -> Visitor | Rejection:
     parts = chat_parts(chat)
-    times = {id(thread): _time(thread.get("created_at"), not_after) for thread in parts.threads}
+    times = {id(thread): chat_time(thread.get("created_at"), not_after) for thread in parts.threads}
     threads = sorted(parts.threads, key=lambda thread: _sort_key(times[id(thread)]))
     forms = filled_forms(threads, parts.agent_ids)
     customer = parts.customer
@@ -109,7 +109,7 @@ def _map(chat_id: str, chat: dict[str, Any], not_after: datetime | None) -> Visi
         landing_page=pages[0].get("url") if pages else None,
         tags=sorted(tags),
         chat_ids=[chat_id],
-        prechat=_prechat_answers(forms),
+        prechat=prechat_answers(forms),
         customer_id=customer.get("id"),
     )
 
@@ -157,7 +157,7 @@ def split_name(value: object) -> tuple[str | None, str | None]:
     return first, rest or None
 
 
-def _prechat_answers(forms: list[dict[str, Any]]) -> dict[str, str]:
+def prechat_answers(forms: list[dict[str, Any]]) -> dict[str, str]:
     """Question (the field's label) → answer from the pre-chat forms; later forms win.
 
     A choice arrives as `{id, label}` and a multiple choice as `answers: [{id, label}]`:
@@ -202,7 +202,7 @@ def _sort_key(moment: datetime | None) -> float:
     return moment.timestamp() if moment else float("-inf")
 
 
-def _time(value: object, not_after: datetime | None = None) -> datetime | None:
+def chat_time(value: object, not_after: datetime | None = None) -> datetime | None:
     """An RFC 3339 time within [2000, not_after], else None: a broken time is no time."""
     if not isinstance(value, str) or len(value) > 64:
         return None
