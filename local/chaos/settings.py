@@ -21,8 +21,6 @@ from local.stack import ROOT
 from local.world import WorldOptions
 
 MARKETO_ZONE = ZoneInfo("America/Chicago")
-# hours an import may hold before its records take the REST path (the template's default: 24)
-GIVE_UP_HOURS = 2
 # the Marketo simulator's faults (its own flags, see local/simulators/marketo/config.py)
 MARKETO_FAULTS: dict[str, str] = {
     "http-5xx-probability": "0.05",
@@ -84,8 +82,7 @@ class ChaosSettings:
     fetch_runs: int = 3
     deadline_s: float = 1800.0
     faults: bool = True
-    # the first submits meet these job faults, in order, whatever the draws; the stall
-    # lasts past the give-up deadline
+    # the first submits meet these job faults, in order, whatever the draws
     bulk_first_faults: str = "busy,failed_job,stuck"
     # records per Marketo call and per queue message; None: the template's default (300)
     records_per_call: int | None = None
@@ -100,9 +97,6 @@ class ChaosSettings:
         marketo = [f"--{name}={value}" for name, value in MARKETO_FAULTS.items()]
         if self.bulk_first_faults:
             marketo.append(f"--bulk-first-faults={self.bulk_first_faults}")
-            # the listed stall outlasts the give-up deadline: its records take the REST
-            # path, and Marketo imports the file late after all (watched, read again)
-            marketo.append(f"--bulk-first-stuck-seconds={GIVE_UP_HOURS * 3600 + 3600}")
         livechat = [f"--{name}={value}" for name, value in LIVECHAT_FAULTS.items()]
         end = first_day + timedelta(days=self.days) - timedelta(minutes=45)
         aws: dict[str, Any] | None = CHAOS_DEFAULTS.to_dict() if self.faults else None
@@ -132,7 +126,6 @@ class ChaosSettings:
             # the priority lane keeps a quarter of the cap for the webhooks
             "PriorityDailyCap": str(max(1, self.daily_cap // 4)),
             "BulkStuckAfterMinutes": "5",
-            "BulkGiveUpAfterHours": str(GIVE_UP_HOURS),
             "BulkPollDelaysSeconds": "2,4,8",
             # a quiet day (no errors, nothing dead-lettered) mails its digest too, so that
             # every day's totals are read back and checked against what Marketo saw

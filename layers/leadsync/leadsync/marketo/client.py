@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from leadsync.limiter.api import Limiter
 from leadsync.marketo import bulk, schema
+from leadsync.marketo.activities import ActivitiesApi
 from leadsync.marketo.auth import TokenProvider
 from leadsync.marketo.calls import JSON, Call, CallRunner
 from leadsync.marketo.chunking import (
@@ -240,6 +241,11 @@ class MarketoClient:
         (MarketoAccessDenied when not); any other refusal is the caller's to read."""
         data = encode_json(dict(body)) if body is not None else None
         self._runner.envelope(Call("probe", method, path, data, JSON if data else None))
+
+    @property
+    def activities(self) -> ActivitiesApi:
+        """Custom activities: the type leadsync owns, adding records, reading them back."""
+        return ActivitiesApi(self._runner)
 
     # -- bulk import ----------------------------------------------------------------------
     def submit_import(

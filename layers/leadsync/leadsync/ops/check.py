@@ -62,16 +62,19 @@ def admins_of(value: str) -> tuple[str, ...]:
 
 
 def _marketo_setup(variables: Mapping[str, str], folder: Folder | None) -> MarketoSetup:
+    from leadsync.activities.config import default_activity_map
     from leadsync.mapping.fieldmap import default_field_map
     from leadsync.readiness.marketo_checks import MarketoSetup
-    from leadsync.runtime.config import BulkStagingEnv, load
+    from leadsync.runtime.config import BulkStagingEnv, FetchEnv, load
     from leadsync.runtime.wiring.fetch import list_rules
 
+    activities = load(FetchEnv, variables).chat_activities
     return MarketoSetup(
         field_map=default_field_map(),
         list_rules=list_rules(),
         bulk_enabled=load(BulkStagingEnv, variables).bulk_enabled,
         list_folder=folder,
+        activity_map=default_activity_map() if activities else None,
     )
 
 

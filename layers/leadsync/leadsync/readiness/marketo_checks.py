@@ -1,5 +1,6 @@
 """`leadsync check` on the Marketo side: credentials, the API role's permissions, every
-mapped field and every listed static list; with `fix`, the fields and lists created.
+mapped field, every listed static list and the chat-activity type; with `fix`, the fields,
+lists and type created.
 
 A handful of calls: a token (free), one describe, one probe per permission the
 configuration needs, one list lookup, and with `fix` one create and one describe more.
@@ -11,11 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from leadsync.activities.config import ActivityMap
 from leadsync.lists.rules import ListRules
 from leadsync.mapping.fieldmap import FieldMap
 from leadsync.marketo.client import MarketoClient
 from leadsync.marketo.errors import MarketoAccessDenied, MarketoError
 from leadsync.marketo.schema import Folder, LeadField
+from leadsync.readiness.activity_type import check_activity_type
 from leadsync.readiness.fields import fields_to_create, problems
 from leadsync.readiness.gate import VerdictStore, decide
 from leadsync.readiness.report import Report
@@ -29,6 +32,8 @@ class MarketoSetup:
     list_rules: ListRules
     bulk_enabled: bool = True
     list_folder: Folder | None = None
+    # chat activities on: their type checked (created and approved with `fix`)
+    activity_map: ActivityMap | None = None
 
 
 def check_marketo(
@@ -71,6 +76,8 @@ def check_marketo(
         verdict, _ = decide(setup.field_map, schema, at=now, previous=previous)
         verdicts.put(verdict)  # the functions go on at once once it fits
     _lists(client, setup, report, fix=fix)
+    if setup.activity_map is not None and setup.activity_map.enabled:
+        check_activity_type(client, setup.activity_map, report, fix=fix)
 
 
 def _write_probe(client: MarketoClient) -> None:

@@ -81,6 +81,8 @@ class _Env(BaseModel):
 class CommonEnv(_Env):
     state_table: str = Field(min_length=1)
     credentials_secret: str = Field(min_length=1)
+    # every chat a custom activity on its visitor's lead (the activity map says which type)
+    chat_activities: bool = False
 
 
 class MarketoLimits(_Env):

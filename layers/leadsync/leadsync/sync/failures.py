@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from leadsync.activities.records import ChatActivity
 from leadsync.models import IdList, Rejection
 from leadsync.sync.messages import SyncRecord
 
@@ -57,6 +58,22 @@ def from_rejection(
         chat_ids=[rejection.chat_id],
         correlation_id=correlation_id,
         record=rejection.model_dump(mode="json"),
+        first_failure_at=at,
+        last_failure_at=at,
+    )
+
+
+def activity_too_large(
+    activity: ChatActivity, *, at: datetime, correlation_id: str | None = None
+) -> ErrorEntry:
+    """A chat activity that does not fit one queue message."""
+    return ErrorEntry(
+        kind=ErrorKind.UNDELIVERABLE,
+        reason="activity_too_large",
+        detail="the chat's activity does not fit in one message",
+        chat_ids=[activity.chat_id],
+        correlation_id=correlation_id,
+        record={"activity": activity.model_dump(mode="json")},
         first_failure_at=at,
         last_failure_at=at,
     )

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from leadsync.activities.records import ChatActivity
 from leadsync.errors import InvalidMessage
 from leadsync.mapping.fieldmap import FieldName
 from leadsync.mapping.sanitize import normalize_email
@@ -115,6 +116,20 @@ class DeleteOperation(BaseModel):
     )
 
 
+MAX_ACTIVITIES_PER_CALL = 300
+
+
+class ActivityOperation(BaseModel):
+    """One call's worth of chat activities (at most 300, across leads) of the activity type
+    `type_api_name`; an activity whose lead this run creates names it by e-mail only
+    (`lead_id` None) and waits for its id, as a list operation does."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type_api_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    activities: list[ChatActivity] = Field(min_length=1, max_length=MAX_ACTIVITIES_PER_CALL)
+
+
 class FailureNote(BaseModel):
     """One failed attempt at a message, kept in the message itself: a dead letter carries
     its own history (what was asked, what the destination answered, when, which attempt)."""
@@ -146,10 +161,11 @@ class SyncBatch(BaseModel):
 
     correlation_id: str = Field(min_length=1, max_length=128)
     created_at: AwareDatetime
-    # exactly one of: lead writes, one list operation, one delete operation
+    # exactly one of: lead writes, one list operation, one delete, chat activities
     records: list[SyncRecord] = Field(default_factory=list)
     list_operation: ListOperation | None = None
     delete: DeleteOperation | None = None
+    activities: ActivityOperation | None = None
     # set when the work waits for the destination's budget (the daily quota resets later)
     not_before: AwareDatetime | None = None
     # decide every record against a fresh lookup before writing (a webhook's visitor, which
@@ -162,9 +178,16 @@ class SyncBatch(BaseModel):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
-        kinds = bool(self.records) + (self.list_operation is not None) + (self.delete is not None)
+        kinds = (
+            bool(self.records)
+            + (self.list_operation is not None)
+            + (self.delete is not None)
+            + (self.activities is not None)
+        )
         if kinds != 1:
-            raise ValueError("a batch holds records, one list operation or one delete")
+            raise ValueError(
+                "a batch holds records, one list operation, one delete or chat activities"
+            )
         return self
 
     @property
@@ -175,6 +198,8 @@ class SyncBatch(BaseModel):
             return len(self.list_operation.lead_ids) + len(self.list_operation.pending_emails)
         if self.delete is not None:
             return len(self.delete.lead_ids)
+        if self.activities is not None:
+            return len(self.activities.activities)
         return len(self.records)
 
     @property

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from leadsync.bulk.choice import BulkRoute
     from leadsync.bulk.schedule import BulkSettings
     from leadsync.lists.rules import ListRules
+    from leadsync.sync.fetch.activities import ActivityRoute
     from leadsync.sync.fetch.run import FetchSettings
     from leadsync.sync.fetch.summary import FetchSummary
     from leadsync.sync.fetch.whole import WholeSync
@@ -98,7 +99,20 @@ def whole_sync(
             per_call=env.marketo_records_per_call,
             dry=dry,
         ),
+        activities=activity_route(env),
     )
+
+
+def activity_route(env: FetchEnv) -> ActivityRoute | None:
+    """The activity map and the ledger of the chats Marketo holds; None when chat activities
+    are off."""
+    from leadsync.activities.config import default_activity_map
+    from leadsync.adapters.activity_ledger import DynamoDBActivityLedger
+    from leadsync.sync.fetch.activities import ActivityRoute
+
+    if not env.chat_activities:
+        return None
+    return ActivityRoute(default_activity_map(), DynamoDBActivityLedger(env.state_table))
 
 
 def staging_settings(staging: BulkStagingEnv) -> BulkSettings:

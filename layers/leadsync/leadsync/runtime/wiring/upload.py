@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from leadsync.activities.config import default_activity_map
+from leadsync.adapters.activity_ledger import DynamoDBActivityLedger
 from leadsync.adapters.claims import CreateClaims
 from leadsync.adapters.dead_letters import DeadLetters
 from leadsync.adapters.leads import DynamoDBLeadDirectory
@@ -18,6 +20,8 @@ from leadsync.adapters.state import StateStore
 from leadsync.adapters.stats import DailyStats
 from leadsync.limiter.usage import InstanceUsageSync
 from leadsync.mapping.fieldmap import default_field_map
+from leadsync.marketo.activities import ApprovedType
+from leadsync.marketo.client import MarketoClient
 from leadsync.runtime import metrics
 from leadsync.runtime.config import UploadEnv
 from leadsync.runtime.secrets import load_credentials
@@ -26,7 +30,7 @@ from leadsync.runtime.wiring.deadline import InvocationDeadline
 from leadsync.runtime.wiring.meter import CallMeter
 from leadsync.sync.upload.delivery import deliver
 from leadsync.sync.upload.outcome import UploadResult
-from leadsync.sync.upload.ports import UploadPorts
+from leadsync.sync.upload.ports import ActivityPorts, UploadPorts
 from leadsync.sync.upload.state import UploadSettings
 
 if TYPE_CHECKING:
@@ -36,6 +40,20 @@ if TYPE_CHECKING:
 # how long a message's result is kept: a delivery of the same message within this returns
 # the kept result and writes nothing
 IDEMPOTENCY_SECONDS = 6 * 3600
+
+
+def activity_ports(client: MarketoClient, env: UploadEnv) -> ActivityPorts | None:
+    """Marketo's activity calls, the activity ledger and the approved type's id; None when
+    chat activities are off."""
+    if not env.chat_activities:
+        return None
+    api = client.activities
+    api_name = default_activity_map().type.api_name
+    return ActivityPorts(
+        api=api,
+        ledger=DynamoDBActivityLedger(env.state_table),
+        type_id=ApprovedType(api, api_name),
+    )
 
 
 def upload_settings(env: UploadEnv) -> UploadSettings:
@@ -77,6 +95,7 @@ class UploadFunction:
             leads=DynamoDBLeadDirectory(env.state_table),
             ledger=DynamoDBWriteLedger(env.state_table),
             schema=schema_gate(self.client, env.state_table, errors),
+            activities=activity_ports(self.client, env),
         )
         self.settings = upload_settings(env)
         # what every integration on the instance used today, read at most every few minutes

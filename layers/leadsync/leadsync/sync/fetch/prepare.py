@@ -17,6 +17,7 @@ from leadsync.mapping.fieldmap import default_field_map
 from leadsync.mapping.livechat_to_visitor import MappingResult, map_entries
 from leadsync.marketo.models import Lead
 from leadsync.ports import LeadLookup
+from leadsync.sync.fetch.activities import ActivityPlan, announcing_activities, plan_activities
 from leadsync.sync.fetch.batching import BatchLimits, BatchPlan, plan_batches, write_kind
 from leadsync.sync.fetch.ports import ArchiveSource
 from leadsync.sync.fetch.whole import (
@@ -56,6 +57,7 @@ class Prepared:
     list_messages: list[SyncBatch]
     routed: Routed | None
     batches: BatchPlan
+    activities: ActivityPlan
 
 
 def prepare(
@@ -69,7 +71,8 @@ def prepare(
     started: datetime,
 ) -> Prepared:
     """Read the (since, until] window, map its chats to visitors, decide each visitor's write
-    against its lead, and pack the writes (and the list and delete messages) into messages."""
+    against its lead, and pack the writes (and the list, delete and chat-activity messages)
+    into messages."""
     entries = list(source.list_archives(since, until))
     mapped = map_entries(entries, not_after=until + SOURCE_CLOCK_SKEW)
     fmap = settings.field_map or default_field_map()
@@ -90,8 +93,14 @@ def prepare(
         visitors, after, records, whole, created_at=started, max_ids=limits.max_records
     )
     erasing = plan_erasures(requests, found, max_per_call=limits.max_records, created_at=started)
-    # a large run's writes that an import can carry are staged as bulk jobs instead
+    activities = plan_activities(
+        entries, visitors, after, whole.activities, limits=limits, created_at=started
+    )
+    # a large run's writes that an import can carry are staged as bulk jobs instead; the
+    # creates left to REST announce their lead ids to the activities waiting for them (an
+    # imported lead's activities find it by e-mail)
     records, routed = route_bulk(records, whole, now=started, combine=combine)
+    records = announcing_activities(records, activities)
     batches = _pack(records, limits, created_at=started, combine=combine)
     return Prepared(
         since,
@@ -106,6 +115,7 @@ def prepare(
         list_messages,
         routed,
         batches,
+        activities,
     )
 
 

@@ -20,7 +20,13 @@ from leadsync.readiness.fields import summary as problem_summary
 from leadsync.readiness.gate import SchemaCheck
 from leadsync.runtime.clock import Clock, iso_utc, utc_now
 from leadsync.runtime.observability import get_logger
-from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record, from_rejection
+from leadsync.sync.failures import (
+    ErrorEntry,
+    ErrorKind,
+    activity_too_large,
+    from_record,
+    from_rejection,
+)
 from leadsync.sync.fetch.batching import BatchLimits, new_correlation_id
 from leadsync.sync.fetch.ports import ArchiveSource, FetchState, RereadRequests
 from leadsync.sync.fetch.prepare import Prepared, prepare
@@ -122,7 +128,14 @@ def _queue(
     leaves it where it is)."""
     state.record_errors(_errors(prepared, run_id))
     batches = prepared.batches.batches
-    messages = queue.send_batches([*batches, *prepared.list_messages, *prepared.erasing.messages])
+    messages = queue.send_batches(
+        [
+            *batches,
+            *prepared.list_messages,
+            *prepared.erasing.messages,
+            *prepared.activities.messages,
+        ]
+    )
     for batch in batches:
         # where each chat went: its correlation id follows it to the lead and the digest
         get_logger().info(
@@ -162,6 +175,10 @@ def _errors(prepared: Prepared, run_id: str) -> list[ErrorEntry]:
             correlation_id=run_id,
         )
         for record in prepared.batches.oversized
+    ]
+    errors += [
+        activity_too_large(activity, at=at, correlation_id=run_id)
+        for activity in prepared.activities.oversized
     ]
     return errors
 

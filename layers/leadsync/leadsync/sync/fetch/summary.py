@@ -35,6 +35,9 @@ class FetchSummary(BaseModel):
     oversized: int = 0
     list_messages: int = 0
     delete_messages: int = 0
+    activity_messages: int = 0
+    activities: int = 0  # chat activities queued
+    activities_already_written: int = 0  # chats whose activity Marketo holds: left out
     erasures: int = 0
     erasures_not_found: int = 0
     email_changes: int = 0
@@ -81,6 +84,9 @@ def summarize(
         oversized=len(prepared.batches.oversized),
         list_messages=len(prepared.list_messages),
         delete_messages=len(erasing.messages),
+        activity_messages=len(prepared.activities.messages),
+        activities=prepared.activities.activities,
+        activities_already_written=prepared.activities.already_written,
         erasures=len(erasing.requests),
         erasures_not_found=erasing.deletes.not_found,
         email_changes=len(prepared.moves.changes),

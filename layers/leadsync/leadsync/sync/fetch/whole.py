@@ -9,6 +9,7 @@
 - Lists: list-membership messages from the list rules (`operations`); the creates they wait
   for announce their lead ids.
 - Bulk: a large run's writes that an import can carry are staged as bulk jobs (`bulk/`).
+- Activities: every chat of the run's visitors an activity on the lead, once (`activities`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from leadsync.lists.rules import ListRules
 from leadsync.marketo.models import Lead
 from leadsync.models import Visitor
 from leadsync.runtime.observability import get_logger
+from leadsync.sync.fetch.activities import ActivityRoute
 from leadsync.sync.fetch.email_changes import (
     EmailChange,
     EmailChangeDecision,
@@ -60,6 +62,8 @@ class WholeSync:
     erasure_markers: ErasureMarkers = field(default_factory=ErasureMarkers)
     # the bulk-import path for large runs; off when left out (every write by REST)
     bulk: BulkRoute | None = None
+    # every chat an activity on its visitor's lead; off when left out
+    activities: ActivityRoute | None = None
 
 
 def take_erasures(

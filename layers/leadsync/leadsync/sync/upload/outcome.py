@@ -38,6 +38,10 @@ class UploadResult(BaseModel):
     raced: int = 0
     # left out: another path wrote the same values since this batch was decided
     written_elsewhere: int = 0
+    # chat activities added, refused by Marketo, found written already (never twice)
+    activities_written: int = 0
+    activities_refused: int = 0
+    activities_already_written: int = 0
 
 
 def wait_whole(batch: SyncBatch, deferrer: Deferrer, delay: int, reason: str) -> UploadResult:
@@ -86,6 +90,9 @@ TALLIES = (
     "leads_deleted",
     "raced",
     "written_elsewhere",
+    "activities_written",
+    "activities_refused",
+    "activities_already_written",
 )
 
 
@@ -132,4 +139,6 @@ def metrics(result: UploadResult) -> dict[str, int]:
         "leads_deleted": result.leads_deleted,
         "writes_raced": result.raced,
         "written_elsewhere": result.written_elsewhere,
+        "activities_written": result.activities_written,
+        "activities_refused": result.activities_refused,
     }

@@ -1,14 +1,16 @@
 """What the upload alone needs from the outside world: create claims, the write ledger, the
-lead directory, and the queues it defers to and dead-letters into; `UploadPorts` bundles
-them with the shared ports (the Marketo writer, the error store, the day's counters)."""
+lead directory, the activity ledger, and the queues it defers to and dead-letters into;
+`UploadPorts` bundles them with the shared ports (the Marketo writer, the error store, the
+day's counters)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from leadsync.marketo.activities import ActivityResult, StoredActivity
 from leadsync.ports import ErrorSink, LeadWriter, StatsSink
 from leadsync.readiness.gate import SchemaCheck
 from leadsync.sync.messages import SyncBatch
@@ -71,6 +73,54 @@ class ClaimOutcome(Protocol):
     def held(self) -> tuple[str, ...]: ...
 
 
+class ActivityClaimsView(Protocol):
+    @property
+    def claimed(self) -> tuple[str, ...]: ...
+
+    @property
+    def written(self) -> tuple[str, ...]: ...
+
+    @property
+    def held(self) -> tuple[str, ...]: ...
+
+    @property
+    def in_doubt(self) -> dict[str, datetime]: ...
+
+
+class ActivityLedger(Protocol):
+    """Which chats' activities Marketo holds or are on their way (a chat written once)."""
+
+    def claim(
+        self, chat_ids: Sequence[str], holder: str, lease: timedelta
+    ) -> ActivityClaimsView: ...
+
+    def take_over(self, chat_ids: Iterable[str], holder: str, lease: timedelta) -> None: ...
+
+    def mark_written(self, guids: Mapping[str, str]) -> None: ...
+
+    def release(self, chat_ids: Iterable[str]) -> None: ...
+
+
+class ActivityApi(Protocol):
+    """Marketo's custom-activity records: add, and read back."""
+
+    def add(self, records: Sequence[Mapping[str, Any]]) -> list[ActivityResult]: ...
+
+    def read_back(
+        self, type_id: int, lead_ids: Sequence[int], since: datetime
+    ) -> Iterable[StoredActivity]: ...
+
+
+@dataclass(frozen=True)
+class ActivityPorts:
+    """What an activity message needs: Marketo's activity calls, the activity ledger, and
+    the id of leadsync's activity type (None while it is missing or not approved)."""
+
+    api: ActivityApi
+    ledger: ActivityLedger
+    type_id: Callable[[], int | None]
+
+
 class Deferrer(Protocol):
     def defer(self, batch: SyncBatch, delay_seconds: int) -> None: ...
 
@@ -97,3 +147,5 @@ class UploadPorts:
     ledger: WriteLedger | None = None
     # a lead schema that does not fit the field map holds every lead write back
     schema: SchemaCheck | None = None
+    # chat activities: each chat's activity written once
+    activities: ActivityPorts | None = None

@@ -6,10 +6,11 @@ One delivery, in order:
    while the lead schema does not fit the field map (Marketo would refuse every record,
    1006), goes back to the queue whole, losing nothing.
 2. The message's work: its lead writes (`writes`, deciding again first where the delivery
-   may repeat work already done, `recheck`), or its list operation or delete
-   (`operations`). A create marked `announce` makes its lead id known to the run's list
-   operations (the lead directory), or that the create failed for good. A record Marketo
-   refuses goes to the error store with its reason and correlation id.
+   may repeat work already done, `recheck`), its list operation or delete (`operations`),
+   or its chat activities, each written once (`activities`). A create marked `announce`
+   makes its lead id known to the run's list operations and activities (the lead
+   directory), or that the create failed for good. A record Marketo refuses goes to the
+   error store with its reason and correlation id.
 3. A spent budget (the limiter's rate or daily quota, or Marketo's 606/607/615) or an open
    circuit breaker stops the work: what is not written waits in the queue, its attempts
    untouched. A call that keeps failing (after the retries of marketo.guard.Guard) is given
@@ -32,6 +33,7 @@ from leadsync.marketo.guard import CircuitOpen, GaveUp
 from leadsync.readiness.gate import WAIT_SECONDS as SCHEMA_WAIT_SECONDS
 from leadsync.runtime.clock import utc_now
 from leadsync.sync.messages import SQS_MAX_DELAY_SECONDS, SyncBatch, parse_batch
+from leadsync.sync.upload.activities import write_activities
 from leadsync.sync.upload.giveback import (
     GaveBack,
     Wait,
@@ -72,7 +74,7 @@ def process(
         started,
         settings.field_map or default_field_map(),
         dict(enumerate(batch.records)),
-        operation=batch.list_operation is not None or batch.delete is not None,
+        operation=not batch.records,
     )
     wait, gave_back = _attempt(run, holder, redelivered=redelivered)
     result = result_of(run, batch, defer(run, wait), gave_back)
@@ -90,6 +92,11 @@ def _held_back(batch: SyncBatch, ports: UploadPorts, at: datetime) -> UploadResu
     if batch.records and ports.schema is not None and ports.schema.problems():
         # Marketo would refuse every record (1006): the message waits, losing nothing
         return wait_whole(batch, ports.deferrer, SCHEMA_WAIT_SECONDS, "configuration")
+    if batch.activities is not None and (
+        ports.activities is None or not ports.activities.type_id()
+    ):
+        # Marketo takes activities of an approved type only (`leadsync check --fix`)
+        return wait_whole(batch, ports.deferrer, SCHEMA_WAIT_SECONDS, "configuration")
     return None
 
 
@@ -102,6 +109,8 @@ def _attempt(run: UploadRun, holder: str, *, redelivered: bool) -> tuple[Wait | 
             list_operation(run, batch.list_operation)
         elif batch.delete is not None:
             delete(run, batch.delete)
+        elif batch.activities is not None:
+            write_activities(run, batch.activities, holder)
         else:
             write_records(run, holder, redelivered=redelivered)
     except (BudgetExhausted, MarketoRateLimited) as exc:

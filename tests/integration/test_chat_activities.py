@@ -1,0 +1,204 @@
+"""Every chat an activity on its visitor's lead, written once: `leadsync check --fix` makes
+the type, the fetch plans the activities beside the lead writes, and the real upload handler
+writes them to the Marketo simulator; a message delivered again, a replay and a lost answer
+never add a chat twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from leadsync.activities.config import default_activity_map
+from leadsync.adapters.activity_ledger import DynamoDBActivityLedger
+from leadsync.marketo import MarketoClient, MarketoEndpoints
+from leadsync.readiness.activity_type import check_activity_type
+from leadsync.readiness.report import Report
+from leadsync.sync.fetch import run as fetch
+from leadsync.sync.fetch.activities import ActivityRoute
+from leadsync.sync.fetch.batching import BatchLimits
+from leadsync.sync.fetch.whole import WholeSync
+from leadsync.sync.messages import SyncBatch
+from local.simulators.marketo import MarketoSimulator
+from tests.support.chats import customer, entry, message, thread
+from tests.support.credentials import SECRET
+from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
+from tests.support.handlers import put_secret, upload_handler
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.limiters import RecordingLimiter
+
+pytestmark = pytest.mark.integration
+SQS_RECORD = {
+    "eventSource": "aws:sqs",
+    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:leadsync-sync",
+    "awsRegion": "us-east-1",
+    "receiptHandle": "r",
+    "attributes": {
+        "ApproximateReceiveCount": "1",
+        "SentTimestamp": "1768478400000",
+        "SenderId": "AIDA",
+        "ApproximateFirstReceiveTimestamp": "1768478400000",
+    },
+    "messageAttributes": {},
+    "md5OfBody": "",
+}
+
+
+@pytest.fixture
+def client(marketo: MarketoSimulator) -> Iterator[MarketoClient]:
+    endpoints = MarketoEndpoints(f"{marketo.base_url}/rest", f"{marketo.base_url}/identity")
+    with MarketoClient(
+        endpoints, SECRET["marketo_client_id"], SECRET["marketo_client_secret"], RecordingLimiter()
+    ) as made:
+        yield made
+
+
+@pytest.fixture
+def upload(
+    monkeypatch: pytest.MonkeyPatch,
+    marketo: MarketoSimulator,
+    state_table: str,
+    queues: dict[str, str],
+) -> Iterator[ModuleType]:
+    module = upload_handler(
+        monkeypatch, put_secret(marketo), state_table, queues, CHAT_ACTIVITIES="true"
+    )
+    yield module
+    module.environment.cache_clear()
+    module.wired.cache_clear()
+
+
+def _chats(n: int) -> list[dict[str, Any]]:
+    """n visitors, one chat each, with an agent's answer."""
+    return [
+        entry(
+            f"CHAT{i}",
+            user=customer(email=f"visitor{i}@example.com", user_id=f"cust-{i}"),
+            thread_=thread(
+                f"T{i}",
+                events=[
+                    message("Hello, pricing?", author=f"cust-{i}"),
+                    message(
+                        "Sure!",
+                        author="alice0@support.example.com",
+                        event_id="m2",
+                        created_at="2026-01-15T12:01:10.000000Z",
+                    ),
+                ],
+                tags=["pricing"],
+            ),
+        )
+        for i in range(n)
+    ]
+
+
+def _fetched(entries: list[dict[str, Any]], state_table: str) -> list[SyncBatch]:
+    queue = FakeQueue()
+    route = ActivityRoute(default_activity_map(), DynamoDBActivityLedger(state_table))
+    summary = fetch.run(
+        source=FakeSource(entries),
+        state=FakeState(),
+        queue=queue,
+        destination=FakeMarketo(),
+        settings=fetch.FetchSettings(limits=BatchLimits(50, 200_000)),
+        whole=WholeSync(activities=route),
+        now=lambda: datetime(2026, 1, 15, 13, tzinfo=UTC),
+    )
+    assert summary.activities == len(entries)
+    return list(queue.batches)
+
+
+def _deliver(
+    upload: ModuleType, batches: list[SyncBatch], context: FakeLambdaContext, prefix: str = "m"
+) -> dict[str, Any]:
+    records = [
+        {**SQS_RECORD, "messageId": f"{prefix}-{i}", "body": b.model_dump_json()}
+        for i, b in enumerate(batches)
+    ]
+    answer: dict[str, Any] = upload.handler({"Records": records}, context)
+    return answer
+
+
+def test_check_fix_makes_the_type_and_each_chat_becomes_one_activity(
+    upload: ModuleType,
+    marketo: MarketoSimulator,
+    client: MarketoClient,
+    state_table: str,
+    lambda_context: FakeLambdaContext,
+) -> None:
+    report = Report()
+    check_activity_type(client, default_activity_map(), report, fix=True)
+    assert report.ok, report.text()
+    batches = _fetched(_chats(3), state_table)
+    writes = [b for b in batches if b.records]
+    activities = [b for b in batches if b.activities is not None]
+    assert [len(b.activities.activities) for b in activities if b.activities] == [3]
+    assert _deliver(upload, writes, lambda_context) == {"batchItemFailures": []}
+    assert _deliver(upload, activities, lambda_context, prefix="a") == {"batchItemFailures": []}
+    stored = marketo.activities("livechatChat")
+    assert sorted(a["primaryAttributeValue"] for a in stored) == ["CHAT0", "CHAT1", "CHAT2"]
+    leads = {lead["id"]: lead["email"] for lead in marketo.leads()}
+    for activity in stored:
+        index = activity["primaryAttributeValue"][-1]
+        assert leads[activity["leadId"]] == f"visitor{index}@example.com"
+        values = activity["attributesByApiName"]
+        assert values["messageCount"] == 2
+        assert "pricing" in values["chatTags"]
+        assert values["agentNames"] == "Alice Agent"
+    # delivered again as another message (a replay, a give-back): nothing added
+    assert _deliver(upload, activities, lambda_context, prefix="again") == {"batchItemFailures": []}
+    assert len(marketo.activities("livechatChat")) == 3
+    # and the next run leaves out the chats Marketo holds
+    again = _fetched_again(_chats(3), state_table)
+    assert again == []
+
+
+def _fetched_again(entries: list[dict[str, Any]], state_table: str) -> list[SyncBatch]:
+    queue = FakeQueue()
+    route = ActivityRoute(default_activity_map(), DynamoDBActivityLedger(state_table))
+    fetch.run(
+        source=FakeSource(entries),
+        state=FakeState(),
+        queue=queue,
+        destination=FakeMarketo(),
+        settings=fetch.FetchSettings(limits=BatchLimits(50, 200_000)),
+        whole=WholeSync(activities=route),
+        now=lambda: datetime(2026, 1, 15, 13, tzinfo=UTC),
+    )
+    return [b for b in queue.batches if b.activities is not None]
+
+
+def test_a_send_whose_answer_was_lost_is_read_back_not_sent_twice(
+    upload: ModuleType,
+    marketo: MarketoSimulator,
+    client: MarketoClient,
+    state_table: str,
+    lambda_context: FakeLambdaContext,
+) -> None:
+    check_activity_type(client, default_activity_map(), Report(), fix=True)
+    batches = _fetched(_chats(2), state_table)
+    _deliver(upload, [b for b in batches if b.records], lambda_context)
+    [op] = [b for b in batches if b.activities is not None]
+    # a first delivery claimed both chats and Marketo added CHAT0, then the answer was lost
+    ledger = DynamoDBActivityLedger(state_table)
+    ledger.claim(["CHAT0", "CHAT1"], "lost-0", timedelta(minutes=15))
+    type_id = client.activities.custom_types()[0].id
+    lead = {lead["email"]: lead["id"] for lead in marketo.leads()}["visitor0@example.com"]
+    client.activities.add(
+        [
+            {
+                "leadId": lead,
+                "activityDate": "2026-01-15T12:00:00Z",
+                "activityTypeId": type_id,
+                "primaryAttributeValue": "CHAT0",
+                "attributes": [],
+            }
+        ]
+    )
+    # SQS delivers the same message again
+    assert _deliver(upload, [op], lambda_context, prefix="lost") == {"batchItemFailures": []}
+    stored = sorted(a["primaryAttributeValue"] for a in marketo.activities("livechatChat"))
+    assert stored == ["CHAT0", "CHAT1"]
