@@ -41,6 +41,14 @@ class SimulatorsSide:
         leads: list[dict[str, Any]] = get_json(f"{self.marketo_url}/_sim/leads")["leads"]
         return leads
 
+    def marketo_activities(self, type_api_name: str = "") -> list[dict[str, Any]]:
+        """The simulator's custom activities (of one type), in the order added."""
+        query = urllib.parse.urlencode({"type": type_api_name}) if type_api_name else ""
+        found: list[dict[str, Any]] = get_json(f"{self.marketo_url}/_sim/activities?{query}")[
+            "activities"
+        ]
+        return found
+
     def marketo_leads_of(self, *emails: str) -> list[dict[str, Any]]:
         """The simulator's leads with these e-mails (any case)."""
         query = urllib.parse.urlencode([("email", email) for email in emails])

@@ -17,6 +17,8 @@ TOTALS = (
     ("Leads imported", "leads_imported"),  # bulk: created or updated, Marketo does not say
     ("Chats rejected", "chats_rejected"),
     ("Records failed", "records_failed"),
+    ("Chat activities written", "activities_written"),
+    ("Chat activities refused", "activities_refused"),
     ("Marketo calls", "marketo_calls"),
 )
 HOUR_COUNTER = "marketo_calls_hour_"
