@@ -5,15 +5,19 @@ and a run that reads the same chats again adds none."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from leadsync.ops.cli import main
 from local.check_run import run_check
 from local.sync_run import run_cycle
 from local.world import LocalWorld
+from tests.support.handlers import forget_cached_clients
 from tests.support.local_world import started_world
 
 pytestmark = pytest.mark.e2e
@@ -37,17 +41,40 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalWorld]:
 def synced(world: LocalWorld) -> dict[str, Any]:
     missing = run_check(world)
     fixed = run_check(world, "--fix")
+    planned = _plan(world)
     first = run_cycle(world)
     after_first = world.marketo_activities(TYPE)
     again = run_cycle(world)  # the mark rewound: the same chats read again
     return {
         "missing": missing,
         "fixed": fixed,
+        "planned": planned,
         "first": first,
         "again": again,
         "after_first": after_first,
         "after_again": world.marketo_activities(TYPE),
     }
+
+
+def _plan(world: LocalWorld) -> str:
+    """`leadsync plan --stack NAME`'s output, run as an operator runs it."""
+    assert world.stack is not None
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+        for name, value in world.aws_env.items():
+            patch.setenv(name, value)
+        forget_cached_clients()
+        assert main(["plan", "--stack", world.stack.name]) == 0
+    forget_cached_clients()
+    return out.getvalue()
+
+
+def test_plan_counts_the_activities_and_their_lower_bound(synced: dict[str, Any]) -> None:
+    lines = [x.strip() for x in synced["planned"].splitlines()]
+    line = next((x for x in lines if x.startswith("chat activities:")), synced["planned"])
+    written = len(synced["after_first"])
+    least = -(-written // 300)
+    assert line.startswith(f"chat activities: {written} in {least} call(s) (at least {least})")
 
 
 def test_check_names_the_missing_type_and_fix_makes_it(synced: dict[str, Any]) -> None:

@@ -32,7 +32,7 @@ from leadsync.sync.fetch.reread import Reread
 from leadsync.sync.fetch.run import FetchSettings, run
 from leadsync.sync.fetch.summary import FetchSummary
 from leadsync.sync.fetch.whole import WholeSync
-from leadsync.sync.messages import SyncBatch
+from leadsync.sync.messages import MAX_ACTIVITIES_PER_CALL, SyncBatch
 
 
 @dataclass
@@ -112,7 +112,7 @@ class Plan:
         """The calls the run would add to the lookups: per message of records, one
         createOrUpdate for its creates and by-e-mail updates when it holds both, else a
         createOnly and an updateOnly for those it holds; one per list operation, one per
-        delete."""
+        delete, one per message of chat activities."""
         calls: Counter[str] = Counter()
         for batch in self.batches:
             calls.update(_calls_of(batch, self.combine))
@@ -133,6 +133,8 @@ def _calls_of(batch: SyncBatch, combine: bool) -> list[str]:
         return ["list_add" if batch.list_operation.action == "add" else "list_remove"]
     if batch.delete is not None:
         return ["delete"]
+    if batch.activities is not None:
+        return ["activities"]
     return []
 
 
@@ -204,6 +206,13 @@ def describe(plan: Plan, *, quota_left: int | None = None) -> list[str]:
         f"deletes: {deleted} lead(s) for {s.erasures} erasure request(s), "
         f"{s.erasures_not_found} not found (no call)"
     )
+    if s.activities or s.activities_already_written:
+        # one call carries at most 300 activities, whatever their leads
+        least = -(-s.activities // MAX_ACTIVITIES_PER_CALL)
+        lines.append(
+            f"chat activities: {s.activities} in {cost.activities} call(s) (at least {least}); "
+            f"{s.activities_already_written} already in Marketo (no call)"
+        )
     if s.email_changes:
         lines.append(
             f"e-mail changes followed: {s.email_changes}; possible duplicates left for a "
@@ -225,7 +234,8 @@ def _cost_lines(s: FetchSummary, cost: CallPlan, quota_left: int | None) -> list
     lines = [
         f"calls: lookup {cost.lookup} (made by this plan), createOrUpdate {cost.write}, "
         f"createOnly {cost.create}, updateOnly {cost.update}, list add {cost.list_add}, "
-        f"list remove {cost.list_remove}, delete {cost.delete}; the run adds {run_calls}"
+        f"list remove {cost.list_remove}, delete {cost.delete}, activities {cost.activities}; "
+        f"the run adds {run_calls}"
     ]
     if s.path_reason:
         lines.append(

@@ -139,6 +139,7 @@ class CallPlan:
     delete: int = 0
     list_add: int = 0
     list_remove: int = 0
+    activities: int = 0  # chat activities added: at most 300 a call
 
     @property
     def lists(self) -> int:
@@ -146,7 +147,8 @@ class CallPlan:
 
     @property
     def total(self) -> int:
-        return self.lookup + self.create + self.update + self.write + self.delete + self.lists
+        writes = self.create + self.update + self.write + self.delete + self.activities
+        return self.lookup + writes + self.lists
 
     @classmethod
     def of_list_calls(cls, calls: Iterable[ListCall]) -> CallPlan:
