@@ -14,7 +14,9 @@ import pytest
 
 from leadsync.activities.config import default_activity_map
 from leadsync.adapters.activity_ledger import DynamoDBActivityLedger
+from leadsync.adapters.state import StateStore
 from leadsync.marketo import MarketoClient, MarketoEndpoints
+from leadsync.ops.replay.run import ReplayOptions, replay
 from leadsync.readiness.activity_type import check_activity_type
 from leadsync.readiness.report import Report
 from leadsync.sync.fetch import run as fetch
@@ -29,6 +31,7 @@ from tests.support.fakes import FakeMarketo, FakeQueue, FakeSource, FakeState
 from tests.support.handlers import put_secret, upload_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.limiters import RecordingLimiter
+from tests.support.replay_fakes import FakeDeadLetterQueue, FakeSyncQueue
 
 pytestmark = pytest.mark.integration
 SQS_RECORD = {
@@ -200,5 +203,37 @@ def test_a_send_whose_answer_was_lost_is_read_back_not_sent_twice(
     )
     # SQS delivers the same message again
     assert _deliver(upload, [op], lambda_context, prefix="lost") == {"batchItemFailures": []}
+    stored = sorted(a["primaryAttributeValue"] for a in marketo.activities("livechatChat"))
+    assert stored == ["CHAT0", "CHAT1"]
+
+
+def test_a_refused_activity_is_reported_then_replayed_once(
+    upload: ModuleType,
+    marketo: MarketoSimulator,
+    client: MarketoClient,
+    state_table: str,
+    lambda_context: FakeLambdaContext,
+) -> None:
+    check_activity_type(client, default_activity_map(), Report(), fix=True)
+    batches = _fetched(_chats(2), state_table)
+    _deliver(upload, [b for b in batches if b.records], lambda_context)
+    marketo.set_faults(record_reject_probability=1.0)
+    _deliver(upload, [b for b in batches if b.activities is not None], lambda_context, "a")
+    marketo.set_faults(record_reject_probability=0.0)
+    assert marketo.activities("livechatChat") == []
+    refused = StateStore(state_table).errors_between(None, datetime.now(UTC))
+    assert sorted(e.reason for e in refused) == ["activity_1003", "activity_1003"]
+    assert all(e.detail for e in refused)
+
+    queue = FakeSyncQueue()
+    report = replay(
+        dead_letters=FakeDeadLetterQueue(),
+        errors=StateStore(state_table),
+        queue=queue,
+        options=ReplayOptions(limits=BatchLimits(300, 200_000)),
+    )
+    assert (report.error_entries, report.messages_sent) == (2, 1)
+    _deliver(upload, queue.batches, lambda_context, "replayed")
+    _deliver(upload, queue.batches, lambda_context, "replayed-again")
     stored = sorted(a["primaryAttributeValue"] for a in marketo.activities("livechatChat"))
     assert stored == ["CHAT0", "CHAT1"]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from leadsync.activities.records import ChatActivity
 from leadsync.adapters.dead_letters import ERROR_CODE, ERROR_MESSAGE
 from leadsync.errors import DependencyError
 from leadsync.ops.cli import main
@@ -17,7 +18,14 @@ from leadsync.ops.replay.report import ReplayReport
 from leadsync.ops.replay.run import ReplayOptions, replay
 from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record
 from leadsync.sync.fetch.batching import BatchLimits
-from leadsync.sync.messages import FailureNote, SyncBatch, SyncRecord
+from leadsync.sync.messages import (
+    ActivityOperation,
+    DeleteOperation,
+    FailureNote,
+    ListOperation,
+    SyncBatch,
+    SyncRecord,
+)
 from tests.support.replay_fakes import FakeDeadLetterQueue, FakeErrorStore, FakeSyncQueue
 
 NOW = datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
@@ -389,3 +397,45 @@ def test_one_empty_answer_does_not_end_the_gathering(world: World) -> None:
     world.dlq.receive = sampled  # type: ignore[method-assign]
 
     assert world.replay().dead_letters == 1
+
+
+def test_a_dead_lettered_list_operation_delete_or_activities_go_back_whole(
+    world: World,
+) -> None:
+    operations: list[dict[str, Any]] = [
+        {"list_operation": ListOperation(list_id=5, action="add", lead_ids=[1, 2])},
+        {"delete": DeleteOperation(lead_ids=[3], references=["erasure-1"])},
+        {
+            "activities": ActivityOperation(
+                type_api_name="livechatChat",
+                activities=[
+                    ChatActivity(
+                        chat_id="C9",
+                        email="ann@example.com",
+                        lead_id=7,
+                        activity_date=NOW - timedelta(hours=8),
+                        primary_value="C9",
+                    )
+                ],
+            )
+        },
+    ]
+    for operation in operations:
+        world.dlq.put_batch(
+            SyncBatch(
+                correlation_id="ops",
+                created_at=NOW - timedelta(hours=5),
+                attempts=4,
+                failures=[_note(2, 4)],
+                **operation,
+            )
+        )
+
+    report = world.replay()
+
+    assert [b.list_operation is not None for b in world.queue.batches] == [True, False, False]
+    assert world.queue.batches[1].delete == operations[1]["delete"]
+    assert world.queue.batches[2].activities == operations[2]["activities"]
+    assert all(b.attempts == 0 for b in world.queue.batches)
+    assert len(world.dlq.deleted) == 3  # deleted once sent, never before
+    assert report.messages_sent == 3

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from leadsync.activities.records import ChatActivity
 from leadsync.adapters.dead_letters import ERROR_MESSAGE, DeadLetter
 from leadsync.ops.replay.report import ReplayReport, counted, counts, scrub, span, when
 from leadsync.sync.failures import ErrorEntry, ErrorKind
@@ -38,6 +39,14 @@ class Letter:
     batch: SyncBatch
     at: datetime
     kept: list[SyncRecord] = field(default_factory=list)
+
+
+@dataclass
+class ActivityEntry:
+    """An error-store entry of a chat activity Marketo refused (or that found no lead)."""
+
+    entry: ErrorEntry
+    activity: ChatActivity
 
 
 @dataclass
@@ -114,6 +123,8 @@ def usable_entries(found: Sequence[ErrorEntry], report: ReplayReport) -> list[En
             replayed_before += 1
             continue
         record = _record_of(entry)
+        if record is None and _activity_of(entry) is not None:
+            continue  # a chat activity: usable_activities
         if record is None or entry.key is None:
             report.not_replayable += 1
             report.say(
@@ -130,6 +141,29 @@ def usable_entries(found: Sequence[ErrorEntry], report: ReplayReport) -> list[En
         report.rejected_left = len({tuple(e.chat_ids) or e.key for e in rejected})
         report.say("notes", _rejected_line(rejected, report.rejected_left))
     return sorted(usable, key=lambda item: item.entry.last_failure_at)
+
+
+def usable_activities(found: Sequence[ErrorEntry]) -> list[ActivityEntry]:
+    """The chat activities of undeliverable entries not replayed yet, oldest first."""
+    usable = [
+        ActivityEntry(entry, activity)
+        for entry in found
+        if entry.kind is ErrorKind.UNDELIVERABLE
+        and entry.replayed_at is None
+        and entry.key is not None
+        and (activity := _activity_of(entry)) is not None
+    ]
+    return sorted(usable, key=lambda item: item.entry.last_failure_at)
+
+
+def _activity_of(entry: ErrorEntry) -> ChatActivity | None:
+    raw = entry.record.get("activity") if isinstance(entry.record, dict) else None
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return ChatActivity.model_validate(raw)
+    except ValidationError:
+        return None
 
 
 def _record_of(entry: ErrorEntry) -> SyncRecord | None:

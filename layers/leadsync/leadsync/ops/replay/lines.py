@@ -50,7 +50,7 @@ def _letter_line(item: Letter, outcome: str) -> str:
         parts.append(f"{counted(dropped, 'record')} going with a later failure")
     if outcome == "failed":
         verb = "left in the dead-letter queue"
-    elif not item.kept:
+    elif batch.records and not item.kept:
         verb = "would be deleted" if outcome == "dry" else "deleted"
     else:
         verb = "would be re-driven" if outcome == "dry" else "re-driven"

@@ -1,6 +1,7 @@
 """The messages a replay sends: each record once (the latest failure wins), the dead letters'
-batches as they were, the error store's records batched again per correlation id with their
-failures as history, every message within the queue's limits."""
+batches as they were (an operation whole), the error store's records batched again per
+correlation id with their failures as history and its chat activities in messages of up to
+300, every message within the queue's limits."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from datetime import datetime
 
 from pydantic import TypeAdapter
 
-from leadsync.ops.replay.gather import Entry, Letter
-from leadsync.ops.replay.report import ReplayReport
+from leadsync.activities.config import default_activity_map
+from leadsync.ops.replay.gather import ActivityEntry, Entry, Letter
+from leadsync.ops.replay.report import ReplayReport, counted
+from leadsync.sync.fetch.activities import pack_activities
 from leadsync.sync.fetch.batching import BatchLimits, body_bytes, plan_batches
 from leadsync.sync.messages import FailureNote, SyncBatch, SyncRecord, keep_notes
 
@@ -69,6 +72,10 @@ def resend(
     winners = _latest_of_each(letters, entries, report)
     plan = Resend(letters, entries)
     for n, letter in enumerate(letters):
+        if not letter.batch.records:
+            # a list operation, a delete or chat activities: goes back whole, as it was
+            plan.batches.append(letter.batch.model_copy(update={"attempts": 0, "not_before": None}))
+            continue
         records = letter.batch.records
         letter.kept = [r for position, r in enumerate(records) if (n, position) in winners]
         if letter.kept:
@@ -151,3 +158,30 @@ def _group_notes(entries: Sequence[Entry]) -> dict[str, list[FailureNote]]:
         group: keep_notes(sorted(notes.values(), key=lambda note: note.at))
         for group, notes in seen.items()
     }
+
+
+def activity_batches(
+    items: Sequence[ActivityEntry], limits: BatchLimits, at: datetime, report: ReplayReport
+) -> list[SyncBatch]:
+    """The error store's chat activities, each chat once (its latest failure), in messages of
+    up to 300; the upload's activity ledger still writes each chat once."""
+    latest: dict[str, ActivityEntry] = {}
+    for item in sorted(items, key=lambda i: i.entry.last_failure_at):
+        latest[item.activity.chat_id] = item
+    report.duplicates += len(items) - len(latest)
+    api_name = default_activity_map().type.api_name
+    activities = [item.activity for item in latest.values()]
+    batches, oversized = pack_activities(activities, api_name, limits, at)
+    for activity in oversized:
+        report.not_replayable += 1
+        report.say(
+            "not replayable",
+            f"not replayable: the activity of chat {activity.chat_id} does not fit in one message",
+        )
+    if activities:
+        report.say(
+            "record groups",
+            f"chat activities: {counted(len(activities), 'chat')} from the error store in "
+            f"{counted(len(batches), 'message')}",
+        )
+    return batches

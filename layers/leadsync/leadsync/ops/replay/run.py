@@ -13,15 +13,17 @@ from leadsync.adapters.dead_letters import DeadLetter
 from leadsync.adapters.state import ERROR_RETENTION
 from leadsync.errors import LeadsyncError
 from leadsync.ops.replay.gather import (
+    ActivityEntry,
     DeadLetterQueue,
     Entry,
     Letter,
     receive_all,
+    usable_activities,
     usable_entries,
     usable_letters,
 )
 from leadsync.ops.replay.lines import describe
-from leadsync.ops.replay.messages import Resend, fitting, resend
+from leadsync.ops.replay.messages import Resend, activity_batches, fitting, resend
 from leadsync.ops.replay.report import ReplayReport, counted
 from leadsync.ports import BatchSink
 from leadsync.runtime.clock import Clock, utc_now
@@ -75,13 +77,18 @@ def replay(
     to_release = list(taken)
     try:
         letters = usable_letters(taken, since, until, report)
-        entries = usable_entries(errors.errors_between(since, until), report)
+        found = errors.errors_between(since, until)
+        entries, activities = usable_entries(found, report), usable_activities(found)
         room = budget - len(letters)
-        if len(taken) >= budget or len(entries) > room:
+        if len(taken) >= budget or len(entries) + len(activities) > room:
             report.more_waiting = True
             entries = entries[: max(0, room)]
+            activities = activities[: max(0, room - len(entries))]
         plan = _messages(letters, entries, options, started, report)
-        if options.dry_run or not (plan.letters or plan.entries):
+        plan.batches += activity_batches(activities, options.limits, started, report)
+        report.error_entries += len(activities)
+        report.messages_sent = len(plan.batches)
+        if options.dry_run or not (plan.letters or plan.entries or activities):
             describe(plan, report, "dry" if options.dry_run else "sent")
             return report
         if not _sent(queue, plan, report):
@@ -89,7 +96,7 @@ def replay(
         done = [item.letter for item in plan.letters]
         if _deleted(dead_letters, done, report):
             to_release = [letter for letter in taken if letter not in done]
-        _mark(errors, plan.entries, started, report)
+        _mark(errors, [*plan.entries, *activities], started, report)
         return report
     finally:
         report.finish()
@@ -150,7 +157,12 @@ def _deleted(port: DeadLetterQueue, done: Sequence[DeadLetter], report: ReplayRe
     return True
 
 
-def _mark(errors: ErrorStore, entries: Sequence[Entry], at: datetime, report: ReplayReport) -> None:
+def _mark(
+    errors: ErrorStore,
+    entries: Sequence[Entry | ActivityEntry],
+    at: datetime,
+    report: ReplayReport,
+) -> None:
     already = 0
     for item in entries:
         key = item.entry.key

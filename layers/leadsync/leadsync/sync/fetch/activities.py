@@ -77,7 +77,8 @@ def plan_activities(
         lead = chosen_lead(list(found.get(visitor.email, [])))
         lead_id = lead.id if lead is not None else None
         activities.append(activity_for(facts[chat], route.activity_map, visitor.email, lead_id))
-    messages, oversized = _pack(activities, route.activity_map, limits, created_at)
+    api_name = route.activity_map.type.api_name
+    messages, oversized = pack_activities(activities, api_name, limits, created_at)
     return ActivityPlan(
         messages=messages,
         activities=len(activities) - len(oversized),
@@ -109,13 +110,16 @@ def _facts_by_chat(entries: Sequence[Any], transcript_length: int) -> dict[str, 
     return out
 
 
-def _pack(
-    activities: list[ChatActivity],
-    amap: ActivityMap,
+def pack_activities(
+    activities: Sequence[ChatActivity],
+    type_api_name: str,
     limits: BatchLimits,
     created_at: datetime,
+    *,
+    correlation_id: str | None = None,
 ) -> tuple[list[SyncBatch], list[ChatActivity]]:
-    """Messages of at most `limits.max_records` activities and `limits.max_body_bytes`."""
+    """Messages of at most 300 (and `limits.max_records`) activities that fit
+    `limits.max_body_bytes`; the activities too large for any message apart."""
     messages: list[SyncBatch] = []
     oversized: list[ChatActivity] = []
     chunk: list[ChatActivity] = []
@@ -125,9 +129,13 @@ def _pack(
     def close() -> None:
         nonlocal chunk, size
         if chunk:
-            op = ActivityOperation(type_api_name=amap.type.api_name, activities=chunk)
+            op = ActivityOperation(type_api_name=type_api_name, activities=chunk)
             messages.append(
-                SyncBatch(correlation_id=new_correlation_id(), created_at=created_at, activities=op)
+                SyncBatch(
+                    correlation_id=correlation_id or new_correlation_id(),
+                    created_at=created_at,
+                    activities=op,
+                )
             )
         chunk, size = [], 0
 
