@@ -199,11 +199,13 @@ def test_alarm_topic_dashboard_and_metric_dimensions(aws: Any, stack: DeployedSt
     for output in ("SyncQueueUrl", "DeadLetterQueueUrl"):
         assert stack.outputs[output].rsplit("/", 1)[-1] in queues
     assert {row[5] for row in rows if row[0] == "leadsync"} == {"leadsync-test"}
+    assert {"ActivitiesWritten", "ActivitiesRefused"} <= {r[1] for r in rows if r[0] == "leadsync"}
     lam = _client(aws, "lambda")
     fetch = lam.get_function(FunctionName=stack.outputs["FetchFunctionName"])["Configuration"]
     variables = fetch["Environment"]["Variables"]
     assert variables["STACK_NAME"] == "leadsync-test"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "leadsync"
+    assert variables["CHAT_ACTIVITIES"] == "false"  # chat activities are opt-in
 
 
 def test_invalid_template_is_refused_clearly(aws: Any, tmp_path: Path) -> None:

@@ -137,6 +137,8 @@ def emit_upload(result: UploadResult) -> None:
             "RecordsDeferred": result.deferred,
             "RecordsRetried": result.retried,
             "RecordsDeadLettered": result.dead_lettered,
+            "ActivitiesWritten": result.activities_written,
+            "ActivitiesRefused": result.activities_refused,
         }
     )
     if result.failure:
