@@ -6,6 +6,7 @@ never add a chat twice."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from leadsync.activities.config import default_activity_map
+from leadsync.activities.records import ChatActivity
 from leadsync.adapters.activity_ledger import DynamoDBActivityLedger
 from leadsync.adapters.state import StateStore
 from leadsync.marketo import MarketoClient, MarketoEndpoints
@@ -23,7 +25,8 @@ from leadsync.sync.fetch import run as fetch
 from leadsync.sync.fetch.activities import ActivityRoute
 from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.fetch.whole import WholeSync
-from leadsync.sync.messages import SyncBatch
+from leadsync.sync.messages import ActivityOperation, SyncBatch
+from leadsync.sync.upload.run import process
 from local.simulators.marketo import MarketoSimulator
 from tests.support.chats import customer, entry, message, thread
 from tests.support.credentials import SECRET
@@ -32,6 +35,7 @@ from tests.support.handlers import put_secret, upload_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.limiters import RecordingLimiter
 from tests.support.replay_fakes import FakeDeadLetterQueue, FakeSyncQueue
+from tests.support.upload_fakes import FakeDeferrer
 
 pytestmark = pytest.mark.integration
 SQS_RECORD = {
@@ -237,3 +241,48 @@ def test_a_refused_activity_is_reported_then_replayed_once(
     _deliver(upload, queue.batches, lambda_context, "replayed-again")
     stored = sorted(a["primaryAttributeValue"] for a in marketo.activities("livechatChat"))
     assert stored == ["CHAT0", "CHAT1"]
+
+
+def _pending(email: str, chat: str, *, created_hours_ago: float) -> SyncBatch:
+    """An activity message whose lead the run was to create, after its last wait."""
+    at = datetime.now(UTC) - timedelta(hours=created_hours_ago)
+    activity = ChatActivity(
+        chat_id=chat, email=email, lead_id=None, activity_date=at, primary_value=chat
+    )
+    return SyncBatch(
+        correlation_id=f"run-{chat}",
+        created_at=at,
+        deferrals=30,
+        activities=ActivityOperation(type_api_name="livechatChat", activities=[activity]),
+    )
+
+
+def test_an_imported_lead_is_found_by_e_mail_and_a_lead_never_made_is_reported(
+    upload: ModuleType,
+    marketo: MarketoSimulator,
+    client: MarketoClient,
+    state_table: str,
+    lambda_context: FakeLambdaContext,
+) -> None:
+    check_activity_type(client, default_activity_map(), Report(), fix=True)
+    marketo.seed_leads([{"email": "imported@example.com"}])  # an import made it
+    found = _pending("imported@example.com", "CHAT-I", created_hours_ago=1)
+    waiting = _pending("later@example.com", "CHAT-L", created_hours_ago=1)
+    never = _pending("never@example.com", "CHAT-N", created_hours_ago=30)
+    assert _deliver(upload, [found, waiting, never], lambda_context) == {"batchItemFailures": []}
+    [written] = marketo.activities("livechatChat")
+    assert written["primaryAttributeValue"] == "CHAT-I"
+    # the lead not there yet waits for a later look, without a call before it
+    wired = upload.wired()
+    deferrer = FakeDeferrer()
+    ports = replace(wired.ports, deferrer=deferrer)
+    result = process(waiting.model_dump_json(), holder="h-2", ports=ports, settings=wired.settings)
+    assert result.deferred == 1
+    [(again, _)] = deferrer.deferred
+    assert again.not_before is not None
+    assert again.not_before > datetime.now(UTC) + timedelta(minutes=10)
+    # the lead a day old run never made: reported, not written
+    [entry] = StateStore(state_table).errors_between(None, datetime.now(UTC))
+    assert entry.reason == "activity_lead_unknown"
+    assert entry.record is not None
+    assert entry.record["activity"]["chat_id"] == "CHAT-N"

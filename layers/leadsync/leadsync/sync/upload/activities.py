@@ -4,8 +4,9 @@ One delivery, in order:
 
 1. Lead ids: an activity of a lead the same run creates waits, like a list operation, until
    the upload that creates it has made its id known (the lead directory); after the last
-   wait, a lead still unknown is looked up by e-mail (the bulk path's leads, created by an
-   import, are found that way); one that is not in Marketo goes to the error store.
+   wait, a lead still unknown is looked up by e-mail every 15 minutes (the bulk path's
+   leads, created by an import, are found that way); one not in Marketo a day after its run
+   goes to the error store.
 2. Claims (adapters/activity_ledger.py): a chat whose activity Marketo holds is done; one
    another delivery is sending waits; one whose send may have reached Marketo (a lost answer,
    a killed invocation) is looked for among the lead's activities first and sent again only
@@ -32,8 +33,11 @@ from leadsync.sync.messages import ActivityOperation
 from leadsync.sync.upload.ports import ActivityPorts
 from leadsync.sync.upload.state import UploadRun
 
-# deferrals an activity waits for its lead's create (as a list operation does)
+# deferrals an activity waits for its lead's create (as a list operation does); then its
+# lead is looked up by e-mail every LOOKUP_AGAIN until LEAD_WAIT has passed since the run
 MAX_LEAD_WAITS = 30
+LOOKUP_AGAIN = timedelta(minutes=15)
+LEAD_WAIT = timedelta(days=1)
 # read back from this long before the earliest activity's date (clock skew, rounding)
 READ_BACK_SLACK = timedelta(minutes=5)
 
@@ -90,7 +94,13 @@ def _with_lead_ids(run: UploadRun, op: ActivityOperation) -> list[ChatActivity] 
         return None
     if unknown:  # created by an import, or its create failed: Marketo says
         found = run.ports.marketo.lookup_by_email(unknown, ["email"])
-        known.update({e: leads[0].id for e, leads in found.items() if len(leads) == 1})
+        known.update({e: min(lead.id for lead in leads) for e, leads in found.items() if leads})
+        if any(known.get(e) is None for e in unknown) and run.at - run.batch.created_at < LEAD_WAIT:
+            # an import may still be running: looked up again later, not sooner
+            _remember(run, op, _resolved(op.activities, known))
+            run.batch = run.batch.model_copy(update={"not_before": run.at + LOOKUP_AGAIN})
+            run.operation, run.operation_later = False, True
+            return None
     activities = _resolved(op.activities, known)
     for activity in activities:
         if activity.lead_id is None:
