@@ -49,6 +49,11 @@ class SimulatorsSide:
         ]
         return found
 
+    def marketo_activity_types(self) -> list[dict[str, Any]]:
+        """The simulator's custom activity types (`apiName`, `status`, ...)."""
+        found: list[dict[str, Any]] = get_json(f"{self.marketo_url}/_sim/activities")["types"]
+        return found
+
     def marketo_leads_of(self, *emails: str) -> list[dict[str, Any]]:
         """The simulator's leads with these e-mails (any case)."""
         query = urllib.parse.urlencode([("email", email) for email in emails])

@@ -15,9 +15,12 @@ The last line:
 
     chaos: visitors=N rest=N bulk=N delivered=N reported=N lost=N duplicate_leads=N
     protected_overwritten=N limit_errors_caused=N aws_faults=N livechat_faults=N days=N
+    activities=N duplicate_activities=N lost_activities=N
 
-(rest and bulk: the records the fetches sent each way). Why any visitor was not delivered
-is in `.local/chaos/report.json`; the functions' logs are under `.local/chaos/logs/`.
+(rest and bulk: the records the fetches sent each way; activities: the chats written as
+activities on their leads, `leadsync check --fix` having made the type on day one). Why any
+visitor was not delivered is in `.local/chaos/report.json`; the functions' logs are under
+`.local/chaos/logs/`.
 """
 
 from __future__ import annotations
@@ -48,6 +51,12 @@ def summarize(report: ChaosReport, say: Say) -> None:
     say(f"faults marketo dealt leadsync's calls: {json.dumps(report.faults_seen)}")
     say(f"bulk-import faults: {json.dumps(report.bulk_faults)}")
     say(f"bulk jobs by how they ended: {json.dumps(report.bulk_jobs)}")
+    if report.activities_on:
+        say(
+            f"chat activities: {report.activities} written, {report.activities_reported} "
+            f"reported; written twice: {report.duplicated_activities[:5]}; "
+            f"lost: {report.lost_activity_chats[:5]}"
+        )
     say(f"faults AWS dealt the functions: {json.dumps(report.aws_faults_by_kind)}")
     say(f"faults LiveChat dealt the fetch: {json.dumps(report.livechat_faults_by_kind)}")
     say(f"leadsync's Marketo calls per day (cap {report.daily_cap}): {report.calls_by_day}")
@@ -105,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strict",
         action="store_true",
-        help="exit 1 unless lost, duplicate_leads and protected_overwritten are 0",
+        help="exit 1 unless lost, duplicate_leads, protected_overwritten, "
+        "duplicate_activities and lost_activities are 0",
     )
     args = parser.parse_args(argv)
     settings = ChaosSettings(
@@ -126,5 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     report = run(settings, say=say)
     summarize(report, say)
     print(report.line(), flush=True)
-    failed = report.lost or report.duplicate_leads or report.protected_overwritten
+    failed = (
+        report.lost
+        or report.duplicate_leads
+        or report.protected_overwritten
+        or report.duplicate_activities
+        or report.lost_activities
+    )
     return 1 if args.strict and failed else 0

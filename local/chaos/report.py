@@ -53,6 +53,14 @@ class ChaosReport:
     livechat_faults_by_kind: dict[str, int] = field(default_factory=dict)
     bulk_faults: dict[str, int] = field(default_factory=dict)
     bulk_jobs: dict[str, int] = field(default_factory=dict)  # by how they ended
+    # chats as activities (ChatActivities on): written, reported, written twice, lost
+    activities_on: bool = False
+    activities: int = 0
+    activities_reported: int = 0
+    duplicate_activities: int = 0
+    lost_activities: int = 0
+    duplicated_activities: list[str] = field(default_factory=list)
+    lost_activity_chats: list[str] = field(default_factory=list)
     webhooks_sent: int = 0
     # delivered leads whose livechatChatCount is below the visitor's chats (their chats fell
     # in several fetch windows, and the count is one window's)
@@ -80,4 +88,10 @@ class ChaosReport:
             f"protected_overwritten={self.protected_overwritten} "
             f"limit_errors_caused={self.limit_errors_caused} aws_faults={self.aws_faults} "
             f"livechat_faults={self.livechat_faults} days={self.days}"
+            + (
+                f" activities={self.activities} duplicate_activities={self.duplicate_activities}"
+                f" lost_activities={self.lost_activities}"
+                if self.activities_on
+                else ""
+            )
         )

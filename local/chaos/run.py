@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from local.chaos.account import NEIGHBOUR, account
+from local.chaos.activities import TYPE, check_activities, make_activity_type
 from local.chaos.digest_checks import check_day_totals
 from local.chaos.drive import Driver, Say, moment
 from local.chaos.observe import DayDigest, Observed, bulk_jobs, dead_letters, error_store
@@ -46,6 +47,8 @@ def run(settings: ChaosSettings, say: Say = lambda _: None) -> ChaosReport:
         f"daily cap {settings.daily_cap} calls, bulk from {settings.bulk_threshold} records"
     )
     with LocalWorld(settings.world_options(first)) as world:
+        if settings.activities:
+            make_activity_type(world, say)
         seeded = seed_known_visitors(world)
         report.seeded = len(seeded)
         say(f"Marketo already knows {len(seeded)} of the visitors")
@@ -72,6 +75,11 @@ def run(settings: ChaosSettings, say: Say = lambda _: None) -> ChaosReport:
             world.waiting(queue) for queue in ("SyncQueueUrl", "PriorityQueueUrl", "BulkQueueUrl")
         )
         account(observed, report)
+        if settings.activities:
+            report.activities_on = True
+            activities = world.marketo_activities(TYPE)
+            visitors, leads = observed.visitors, observed.leads
+            check_activities(activities, visitors, leads, observed.errors, report)
         _faults(world, report)
         report.bulk_jobs = bulk_jobs(world)
         _quota(observed.requests, settings, report)

@@ -84,6 +84,8 @@ class ChaosSettings:
     faults: bool = True
     # the first submits meet these job faults, in order, whatever the draws
     bulk_first_faults: str = "busy,failed_job,stuck"
+    # every chat an activity on its lead (ChatActivities), checked written once, none lost
+    activities: bool = True
     # records per Marketo call and per queue message; None: the template's default (300)
     records_per_call: int | None = None
     state_dir: Path = ROOT / ".local" / "chaos"
@@ -130,6 +132,7 @@ class ChaosSettings:
             # a quiet day (no errors, nothing dead-lettered) mails its digest too, so that
             # every day's totals are read back and checked against what Marketo saw
             "DigestSendAllClear": "true",
+            "ChatActivities": "true" if self.activities else "false",
         }
         if self.records_per_call:
             out["MarketoRecordsPerCall"] = str(self.records_per_call)

@@ -110,6 +110,7 @@ def _with_lead_ids(run: UploadRun, op: ActivityOperation) -> list[ChatActivity] 
                 _record(activity),
                 "",
                 "",
+                [activity.chat_id],
             )
     return [a for a in activities if a.lead_id is not None]
 
@@ -176,6 +177,7 @@ def _settle(
             _record(activity),
             code,
             f"add {len(sent)} chat activities",
+            [activity.chat_id],
         )
         run.tally("activities_refused")
         refused.append(activity.chat_id)

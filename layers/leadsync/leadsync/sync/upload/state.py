@@ -3,6 +3,7 @@ records still open, what each settled as, and the entries due in the error store
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -124,14 +125,22 @@ class UploadRun:
         self.tally("raced")
 
     def fail_operation(
-        self, reason: str, detail: str, record: dict[str, object], code: str, request: str
+        self,
+        reason: str,
+        detail: str,
+        record: dict[str, object],
+        code: str,
+        request: str,
+        chat_ids: Sequence[str] = (),
     ) -> None:
-        """One lead of a list operation or delete that cannot be done."""
+        """One lead of a list operation or delete, or one chat's activity, that cannot be
+        done."""
         self.errors.append(
             ErrorEntry(
                 kind=ErrorKind.UNDELIVERABLE,
                 reason=reason[:100],
                 detail=detail,
+                chat_ids=list(chat_ids),
                 correlation_id=self.batch.correlation_id,
                 record=record,
                 first_failure_at=self.batch.first_failure_at or self.at,
