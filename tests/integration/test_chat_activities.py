@@ -102,7 +102,8 @@ def _chats(n: int) -> list[dict[str, Any]]:
     ]
 
 
-def _fetched(entries: list[dict[str, Any]], state_table: str) -> list[SyncBatch]:
+def _run_fetch(entries: list[dict[str, Any]], state_table: str) -> tuple[Any, list[SyncBatch]]:
+    """One hourly run over `entries` with chat activities on: its summary and messages."""
     queue = FakeQueue()
     route = ActivityRoute(default_activity_map(), DynamoDBActivityLedger(state_table))
     summary = fetch.run(
@@ -114,8 +115,13 @@ def _fetched(entries: list[dict[str, Any]], state_table: str) -> list[SyncBatch]
         whole=WholeSync(activities=route),
         now=lambda: datetime(2026, 1, 15, 13, tzinfo=UTC),
     )
+    return summary, list(queue.batches)
+
+
+def _fetched(entries: list[dict[str, Any]], state_table: str) -> list[SyncBatch]:
+    summary, batches = _run_fetch(entries, state_table)
     assert summary.activities == len(entries)
-    return list(queue.batches)
+    return batches
 
 
 def _deliver(
@@ -164,18 +170,7 @@ def test_check_fix_makes_the_type_and_each_chat_becomes_one_activity(
 
 
 def _fetched_again(entries: list[dict[str, Any]], state_table: str) -> list[SyncBatch]:
-    queue = FakeQueue()
-    route = ActivityRoute(default_activity_map(), DynamoDBActivityLedger(state_table))
-    fetch.run(
-        source=FakeSource(entries),
-        state=FakeState(),
-        queue=queue,
-        destination=FakeMarketo(),
-        settings=fetch.FetchSettings(limits=BatchLimits(50, 200_000)),
-        whole=WholeSync(activities=route),
-        now=lambda: datetime(2026, 1, 15, 13, tzinfo=UTC),
-    )
-    return [b for b in queue.batches if b.activities is not None]
+    return [b for b in _run_fetch(entries, state_table)[1] if b.activities is not None]
 
 
 def test_a_send_whose_answer_was_lost_is_read_back_not_sent_twice(
