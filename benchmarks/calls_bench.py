@@ -1,9 +1,11 @@
 """Marketo calls of one sync against Grouparoo's published arithmetic and the lower bound.
 
 For each workload (Grouparoo's two published ones: 300 changed users with 5 lists, and
-1,000), a local world with 5 static lists in the Marketo simulator and list rules for them
-(a tag, a country, a pre-chat answer, a chat count, another tag), written into the layer the
-functions run from as an operator's edit of list_rules.toml would be (`WorldOptions.list_rules`).
+1,000; and the first again with every chat written as an activity, ChatActivities=true and
+the type made by `leadsync check --fix`), a local world with 5 static lists in the Marketo
+simulator and list rules for them (a tag, a country, a pre-chat answer, a chat count,
+another tag), written into the layer the functions run from as an operator's edit of
+list_rules.toml would be (`WorldOptions.list_rules`).
 
 Run 1 establishes the state: the visitors that run 2 updates or erases chat, leadsync
 creates their leads and sets their lists. Then the world changes, and run 2 is measured:
@@ -21,8 +23,9 @@ updates). Run 2's calls are read from the Marketo simulator's audit, leaving out
     lower_bound = marketo_calls.lower_bound(Workload(lookups=N, creates, updates,
                   deletes, list_adds, list_removes)), from the counts the workload was made with:
                   ceil(lookups/300) + ceil((creates+updates)/300) + ceil(deletes/300)
-                  + Σ_list (ceil(adds/300) + ceil(removes/300))
-                  (creates and updates can share one createOrUpdate call by e-mail)
+                  + Σ_list (ceil(adds/300) + ceil(removes/300)) + ceil(activities/300)
+                  (creates and updates can share one createOrUpdate call by e-mail;
+                  activities: run 2's chats, 300 a call whatever their leads)
     grouparoo   = marketo_calls.separate_writes(the same workload): Grouparoo's pipeline,
                   which looks up, deletes, updates by id (updateOnly), creates (createOrUpdate)
                   and changes each list in calls of their own:
@@ -54,6 +57,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "leadsync")]
 
 from benchmarks.runs import Say, measure_each  # noqa: E402
 from leadsync.sync.fetch.marketo_calls import CallPlan, Workload, lower_bound, separate_writes  # noqa: E402
+from local.check_run import run_check  # noqa: E402
 from local.simulators.livechat.authored import authored_chat  # noqa: E402
 from local.world import LocalWorld, WorldOptions  # noqa: E402
 
@@ -65,7 +69,7 @@ LISTS = {
     1004: ("Returning visitors", "chat_count_at_least = 2"),
     1005: ("Pricing", 'tag = "pricing"'),
 }
-WORKLOADS = {"grouparoo-300": 300, "grouparoo-1000": 1000}
+WORKLOADS = {"grouparoo-300": 300, "grouparoo-1000": 1000, "grouparoo-300-activities": 300}
 PUBLISHED = {300: 14, 1000: 19}
 
 
@@ -155,7 +159,7 @@ class Scenario:
             chats.extend(profile.chats(key, email, moment, f"customer-{email}"))
         return chats
 
-    def workload(self) -> Workload:
+    def workload(self, *, activities: bool = False) -> Workload:
         adds: Counter[int] = Counter()
         removes: Counter[int] = Counter()
         for email, now in self.second.items():
@@ -169,6 +173,9 @@ class Scenario:
             deletes=len(self.erased),
             list_adds=dict(adds),
             list_removes=dict(removes),
+            activities=sum(2 if p.two_chats else 1 for p in self.second.values())
+            if activities
+            else 0,
         )
 
 
@@ -180,6 +187,7 @@ KIND_OF_ACTION = {
     "delete": "delete",
     "list:add": "list_add",
     "list:remove": "list_remove",
+    "activities:add": "activities",
 }
 
 
@@ -217,15 +225,19 @@ def run_sync(world: LocalWorld, say: Callable[[str], None]) -> tuple[dict[str, A
 
 def measure(name: str, users: int, seed: int, state: Path, say: Callable[[str], None]) -> str:
     scenario = Scenario.make(users, seed)
-    workload = scenario.workload()
+    activities = name.endswith("-activities")
+    workload = scenario.workload(activities=activities)
     options = WorldOptions(
         stack_name=f"leadsync-calls-{users}",
         state_dir=state / name,
         chats=0,
         seed=seed,
         list_rules=list_rules_toml(),
+        parameters={"ChatActivities": "true"} if activities else {},
     )
     with LocalWorld(options) as world:
+        if activities and run_check(world, "--fix").code != 0:
+            raise SystemExit(f"{name}: leadsync check --fix failed")
         existing = set(world.marketo_lists())
         for list_id, (list_name, _) in LISTS.items():
             if list_id not in existing:

@@ -187,6 +187,7 @@ class Workload:
     deletes: int = 0
     list_adds: Mapping[int, int] = field(default_factory=dict)
     list_removes: Mapping[int, int] = field(default_factory=dict)
+    activities: int = 0  # chats written as activities (any leads: 300 a call)
 
     @classmethod
     def of_list_changes(
@@ -216,13 +217,14 @@ def lower_bound(workload: Workload, *, max_ids: int = MAX_IDS) -> CallPlan:
     values and, for each list l, adds_l leads to add and removes_l to remove:
 
         minimum = ceil(L/300) + ceil((C+U)/300) + ceil(D/300)
-                  + Σ_l (ceil(adds_l/300) + ceil(removes_l/300))
+                  + Σ_l (ceil(adds_l/300) + ceil(removes_l/300)) + ceil(A/300)
 
     L counts the users' e-mails, the old e-mails of e-mail changes and the erasure e-mails
     together (a lookup takes up to 300 values of one field, whichever kind they are). Every
     call carries at most 300 records or ids; creates and updates can share one
     createOrUpdate call by e-mail; a delete is a call of its own, and a list call is one
-    list in one direction: no call can do more, so none can be saved. (An e-mail change
+    list in one direction, and an activities call adds up to 300 chat activities (A) on any
+    leads: no call can do more, so none can be saved. (An e-mail change
     must go by id, and so must a lead whose e-mail is held by several leads: a workload
     with those needs more; this bound leaves them out.) Grouparoo's example, 300 users and
     5 lists each gaining and losing members, comes to 1 + 1 + 1 + 5 + 5 = 13 this way; its
@@ -242,6 +244,7 @@ def lower_bound(workload: Workload, *, max_ids: int = MAX_IDS) -> CallPlan:
         delete=calls(workload.deletes),
         list_add=sum(calls(count) for count in workload.list_adds.values()),
         list_remove=sum(calls(count) for count in workload.list_removes.values()),
+        activities=calls(workload.activities),
     )
 
 
