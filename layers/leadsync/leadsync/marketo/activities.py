@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -223,20 +223,30 @@ def _result(raw: Any, index: int, envelope: Envelope) -> ActivityResult:
         ) from None
 
 
+class TypeIds(Protocol):
+    """Where the approved type's id is kept for every copy (the state table)."""
+
+    def get(self, api_name: str) -> int | None: ...
+
+    def put(self, api_name: str, type_id: int) -> None: ...
+
+
 class ApprovedType:
-    """The id of leadsync's activity type once Marketo has it approved: asked once per cold
-    start when it is there, again at most every `recheck_s` while it is not (a user may run
-    `leadsync check --fix` meanwhile)."""
+    """The id of leadsync's activity type once Marketo has it approved: read from `kept`
+    (shared by every copy) or, when it holds none, asked of Marketo and kept; asked again at
+    most every `recheck_s` while it is not approved (a user may run `leadsync check --fix`
+    meanwhile)."""
 
     def __init__(
         self,
         api: ActivitiesApi,
         api_name: str,
         *,
+        kept: TypeIds | None = None,
         recheck_s: float = 300.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._api, self._name = api, api_name
+        self._api, self._name, self._kept = api, api_name, kept
         self._recheck_s, self._monotonic = recheck_s, monotonic
         self._id: int | None = None
         self._asked_at: float | None = None
@@ -245,6 +255,10 @@ class ApprovedType:
         now = self._monotonic()
         if self._id is None and (self._asked_at is None or now - self._asked_at >= self._recheck_s):
             self._asked_at = now
-            found = [t for t in self._api.custom_types() if t.api_name == self._name]
-            self._id = found[0].id if found and found[0].approved else None
+            self._id = self._kept.get(self._name) if self._kept is not None else None
+            if self._id is None:
+                found = [t for t in self._api.custom_types() if t.api_name == self._name]
+                self._id = found[0].id if found and found[0].approved else None
+                if self._id is not None and self._kept is not None:
+                    self._kept.put(self._name, self._id)
         return self._id

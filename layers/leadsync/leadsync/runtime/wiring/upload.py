@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadsync.activities.config import default_activity_map
 from leadsync.adapters.activity_ledger import DynamoDBActivityLedger
+from leadsync.adapters.activity_type import StoredActivityType
 from leadsync.adapters.claims import CreateClaims
 from leadsync.adapters.dead_letters import DeadLetters
 from leadsync.adapters.leads import DynamoDBLeadDirectory
@@ -52,7 +53,7 @@ def activity_ports(client: MarketoClient, env: UploadEnv) -> ActivityPorts | Non
     return ActivityPorts(
         api=api,
         ledger=DynamoDBActivityLedger(env.state_table),
-        type_id=ApprovedType(api, api_name),
+        type_id=ApprovedType(api, api_name, kept=StoredActivityType(env.state_table)),
     )
 
 
