@@ -17,12 +17,13 @@ from leadsync.activities.config import default_activity_map
 from leadsync.activities.records import ChatActivity
 from leadsync.adapters.activity_ledger import DynamoDBActivityLedger
 from leadsync.adapters.state import StateStore
+from leadsync.mapping.livechat_to_visitor import map_entries
 from leadsync.marketo import MarketoClient, MarketoEndpoints
 from leadsync.ops.replay.run import ReplayOptions, replay
 from leadsync.readiness.activity_type import check_activity_type
 from leadsync.readiness.report import Report
 from leadsync.sync.fetch import run as fetch
-from leadsync.sync.fetch.activities import ActivityRoute
+from leadsync.sync.fetch.activities import ActivityRoute, plan_activities
 from leadsync.sync.fetch.batching import BatchLimits
 from leadsync.sync.fetch.whole import WholeSync
 from leadsync.sync.messages import ActivityOperation, SyncBatch
@@ -281,3 +282,30 @@ def test_an_imported_lead_is_found_by_e_mail_and_a_lead_never_made_is_reported(
     assert entry.reason == "activity_lead_unknown"
     assert entry.record is not None
     assert entry.record["activity"]["chat_id"] == "CHAT-N"
+
+
+def test_the_activities_of_imported_leads_wait_for_the_import_then_find_them(
+    state_table: str,
+) -> None:
+    entries = _chats(3)
+    route = ActivityRoute(default_activity_map(), DynamoDBActivityLedger(state_table))
+    started = datetime(2026, 1, 15, 13, tzinfo=UTC)
+    imported = frozenset({"visitor1@example.com", "visitor2@example.com"})
+    plan = plan_activities(
+        entries,
+        map_entries(entries).visitors,
+        {},
+        route,
+        limits=BatchLimits(50, 200_000),
+        created_at=started,
+        imported=imported,
+    )
+    [rest, later] = plan.messages
+    assert rest.activities is not None
+    assert later.activities is not None
+    assert [a.chat_id for a in rest.activities.activities] == ["CHAT0"]
+    assert (rest.activities.by_import, rest.not_before) == (False, None)
+    assert sorted(a.chat_id for a in later.activities.activities) == ["CHAT1", "CHAT2"]
+    assert later.activities.by_import
+    assert later.not_before == started + timedelta(minutes=10)
+    assert plan.pending == {"visitor0@example.com"}  # only a REST create announces its id

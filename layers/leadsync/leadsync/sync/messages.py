@@ -128,6 +128,9 @@ class ActivityOperation(BaseModel):
 
     type_api_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     activities: list[ChatActivity] = Field(min_length=1, max_length=MAX_ACTIVITIES_PER_CALL)
+    # the leads still to be created are made by a bulk import, which announces no id: they
+    # are looked up by e-mail once it had time to run
+    by_import: bool = False
 
 
 class FailureNote(BaseModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from leadsync.activities.config import ActivityMap
@@ -29,6 +29,9 @@ from leadsync.sync.messages import (
     SyncBatch,
     SyncRecord,
 )
+
+# how long after the run the activities of imported leads first look for them
+IMPORT_TIME = timedelta(minutes=10)
 
 
 class WrittenActivities(Protocol):
@@ -62,8 +65,11 @@ def plan_activities(
     *,
     limits: BatchLimits,
     created_at: datetime,
+    imported: frozenset[str] = frozenset(),
 ) -> ActivityPlan:
-    """The activity messages of the run's visitors' chats."""
+    """The activity messages of the run's visitors' chats. Those whose lead a bulk import
+    creates (`imported`: e-mails) go in messages of their own, due once an import had time
+    to run, that look their leads up by e-mail (an import announces no id)."""
     if route is None or not route.activity_map.enabled or not visitors:
         return ActivityPlan()
     facts = _facts_by_chat(entries, route.activity_map.transcript_length)
@@ -78,13 +84,22 @@ def plan_activities(
         lead_id = lead.id if lead is not None else None
         activities.append(activity_for(facts[chat], route.activity_map, visitor.email, lead_id))
     api_name = route.activity_map.type.api_name
-    messages, oversized = pack_activities(activities, api_name, limits, created_at)
+    later = [a for a in activities if a.lead_id is None and a.email in imported]
+    now = [a for a in activities if not (a.lead_id is None and a.email in imported)]
+    messages, oversized = pack_activities(now, api_name, limits, created_at)
+    waiting, too_large = pack_activities(later, api_name, limits, created_at)
+    due = created_at + IMPORT_TIME
+    for message in waiting:
+        assert message.activities is not None
+        op = message.activities.model_copy(update={"by_import": True})
+        messages.append(message.model_copy(update={"activities": op, "not_before": due}))
+    oversized += too_large
     return ActivityPlan(
         messages=messages,
         activities=len(activities) - len(oversized),
         already_written=len(written),
         oversized=oversized,
-        pending=frozenset(a.email for a in activities if a.lead_id is None),
+        pending=frozenset(a.email for a in now if a.lead_id is None),
     )
 
 

@@ -93,13 +93,21 @@ def prepare(
         visitors, after, records, whole, created_at=started, max_ids=limits.max_records
     )
     erasing = plan_erasures(requests, found, max_per_call=limits.max_records, created_at=started)
-    activities = plan_activities(
-        entries, visitors, after, whole.activities, limits=limits, created_at=started
-    )
     # a large run's writes that an import can carry are staged as bulk jobs instead; the
     # creates left to REST announce their lead ids to the activities waiting for them (an
     # imported lead's activities find it by e-mail)
+    creates = {record.email for record in records if record.action == "create"}
     records, routed = route_bulk(records, whole, now=started, combine=combine)
+    imported = frozenset(creates - {record.email for record in records})
+    activities = plan_activities(
+        entries,
+        visitors,
+        after,
+        whole.activities,
+        limits=limits,
+        created_at=started,
+        imported=imported,
+    )
     records = announcing_activities(records, activities)
     batches = _pack(records, limits, created_at=started, combine=combine)
     return Prepared(

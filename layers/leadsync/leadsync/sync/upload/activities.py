@@ -88,7 +88,7 @@ def _with_lead_ids(run: UploadRun, op: ActivityOperation) -> list[ChatActivity] 
         return list(op.activities)
     known = run.ports.leads.ids_of(pending) if run.ports.leads is not None else {}
     unknown = [email for email in pending if known.get(email) is None]
-    if unknown and run.batch.deferrals < MAX_LEAD_WAITS:
+    if unknown and run.batch.deferrals < MAX_LEAD_WAITS and not op.by_import:
         _remember(run, op, _resolved(op.activities, known))
         run.operation, run.operation_later = False, True
         return None
