@@ -16,6 +16,7 @@ from leadsync.bulk.choice import Routed
 from leadsync.mapping.fieldmap import default_field_map
 from leadsync.mapping.livechat_to_visitor import MappingResult, map_entries
 from leadsync.marketo.models import Lead
+from leadsync.models import Visitor
 from leadsync.ports import LeadLookup
 from leadsync.sync.fetch.activities import ActivityPlan, announcing_activities, plan_activities
 from leadsync.sync.fetch.batching import BatchLimits, BatchPlan, plan_batches, write_kind
@@ -93,22 +94,9 @@ def prepare(
         visitors, after, records, whole, created_at=started, max_ids=limits.max_records
     )
     erasing = plan_erasures(requests, found, max_per_call=limits.max_records, created_at=started)
-    # a large run's writes that an import can carry are staged as bulk jobs instead; the
-    # creates left to REST announce their lead ids to the activities waiting for them (an
-    # imported lead's activities find it by e-mail)
-    creates = {record.email for record in records if record.action == "create"}
-    records, routed = route_bulk(records, whole, now=started, combine=combine)
-    imported = frozenset(creates - {record.email for record in records})
-    activities = plan_activities(
-        entries,
-        visitors,
-        after,
-        whole.activities,
-        limits=limits,
-        created_at=started,
-        imported=imported,
+    records, routed, activities = _route(
+        entries, visitors, after, records, whole, settings, started
     )
-    records = announcing_activities(records, activities)
     batches = _pack(records, limits, created_at=started, combine=combine)
     return Prepared(
         since,
@@ -125,6 +113,33 @@ def prepare(
         batches,
         activities,
     )
+
+
+def _route(
+    entries: Sequence[Any],
+    visitors: Sequence[Visitor],
+    found: Mapping[str, Sequence[Lead]],
+    records: list[SyncRecord],
+    whole: WholeSync,
+    settings: FetchSettings,
+    started: datetime,
+) -> tuple[list[SyncRecord], Routed | None, ActivityPlan]:
+    """A large run's writes that an import can carry staged as bulk jobs; the chats' activity
+    messages, those of imported leads apart (they find their leads by e-mail); the creates
+    left to REST set to announce their lead ids to the activities waiting for them."""
+    creates = {record.email for record in records if record.action == "create"}
+    records, routed = route_bulk(records, whole, now=started, combine=settings.combine_writes)
+    imported = frozenset(creates - {record.email for record in records})
+    activities = plan_activities(
+        entries,
+        visitors,
+        found,
+        whole.activities,
+        limits=settings.limits,
+        created_at=started,
+        imported=imported,
+    )
+    return announcing_activities(records, activities), routed, activities
 
 
 def _pack(
