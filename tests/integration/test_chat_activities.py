@@ -17,6 +17,7 @@ from leadsync.activities.config import default_activity_map
 from leadsync.activities.records import ChatActivity
 from leadsync.adapters.activity_ledger import DynamoDBActivityLedger
 from leadsync.adapters.state import StateStore
+from leadsync.erasure.chats import ErasureMarkers
 from leadsync.mapping.livechat_to_visitor import map_entries
 from leadsync.marketo import MarketoClient, MarketoEndpoints
 from leadsync.ops.replay.run import ReplayOptions, replay
@@ -309,3 +310,27 @@ def test_the_activities_of_imported_leads_wait_for_the_import_then_find_them(
     assert later.activities.by_import
     assert later.not_before == started + timedelta(minutes=10)
     assert plan.pending == {"visitor0@example.com"}  # only a REST create announces its id
+
+
+def test_a_chat_of_an_erased_visitor_gets_no_activity_then_or_later(state_table: str) -> None:
+    erased = entry(
+        "CHAT-E",
+        user=customer(email="erase.me@example.com", user_id="cust-e"),
+        thread_=thread("TE", tags=["gdpr-erase"]),
+    )
+    route = ActivityRoute(default_activity_map(), DynamoDBActivityLedger(state_table))
+    whole = WholeSync(activities=route, erasure_markers=ErasureMarkers.of(tags=["gdpr-erase"]))
+    for _ in range(2):  # the run, and a later one reading the same chats
+        queue = FakeQueue()
+        summary = fetch.run(
+            source=FakeSource([erased, *_chats(1)]),
+            state=FakeState(),
+            queue=queue,
+            destination=FakeMarketo(),
+            settings=fetch.FetchSettings(limits=BatchLimits(50, 200_000)),
+            whole=whole,
+            now=lambda: datetime(2026, 1, 15, 13, tzinfo=UTC),
+        )
+        assert summary.erasures == 1
+        chats = [a.chat_id for b in queue.batches if b.activities for a in b.activities.activities]
+        assert chats == ["CHAT0"]
