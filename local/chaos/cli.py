@@ -17,8 +17,8 @@ The last line:
     protected_overwritten=N limit_errors_caused=N aws_faults=N livechat_faults=N days=N
     activities=N duplicate_activities=N lost_activities=N
 
-(rest and bulk: the records the fetches sent each way; activities: the chats written as
-activities on their leads, `leadsync check --fix` having made the type on day one). Why any
+(rest and bulk: the records the fetches sent each way; with `--activities`, the chats written
+as activities on their leads, `leadsync check --fix` having made the type on day one). Why any
 visitor was not delivered is in `.local/chaos/report.json`; the functions' logs are under
 `.local/chaos/logs/`.
 """
@@ -112,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--calm", action="store_true", help="no faults and no kills (a baseline)")
     parser.add_argument(
+        "--activities",
+        action="store_true",
+        help="every chat also an activity on its lead (ChatActivities=true)",
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="exit 1 unless lost, duplicate_leads, protected_overwritten, "
@@ -131,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         visibility_s=args.visibility,
         faults=not args.calm,
         records_per_call=args.records_per_call,
+        activities=args.activities,
     )
     say: Say = lambda line: print(f"    {line}", flush=True)  # noqa: E731
     report = run(settings, say=say)
