@@ -15,7 +15,7 @@ The last line:
 
     chaos: visitors=N rest=N bulk=N delivered=N reported=N lost=N duplicate_leads=N
     protected_overwritten=N limit_errors_caused=N aws_faults=N livechat_faults=N days=N
-    activities=N duplicate_activities=N lost_activities=N
+    [activities=N duplicate_activities=N lost_activities=N]
 
 (rest and bulk: the records the fetches sent each way; with `--activities`, the chats written
 as activities on their leads, `leadsync check --fix` having made the type on day one). Why any
