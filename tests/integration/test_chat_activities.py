@@ -175,6 +175,16 @@ def _fetched_again(entries: list[dict[str, Any]], state_table: str) -> list[Sync
     return [b for b in _run_fetch(entries, state_table)[1] if b.activities is not None]
 
 
+def _leads_written(
+    upload: ModuleType, client: MarketoClient, state_table: str, context: FakeLambdaContext
+) -> list[SyncBatch]:
+    """The type made, two visitors' run fetched and its leads written: its activity messages."""
+    check_activity_type(client, default_activity_map(), Report(), fix=True)
+    batches = _fetched(_chats(2), state_table)
+    _deliver(upload, [b for b in batches if b.records], context)
+    return [b for b in batches if b.activities is not None]
+
+
 def test_a_send_whose_answer_was_lost_is_read_back_not_sent_twice(
     upload: ModuleType,
     marketo: MarketoSimulator,
@@ -182,10 +192,7 @@ def test_a_send_whose_answer_was_lost_is_read_back_not_sent_twice(
     state_table: str,
     lambda_context: FakeLambdaContext,
 ) -> None:
-    check_activity_type(client, default_activity_map(), Report(), fix=True)
-    batches = _fetched(_chats(2), state_table)
-    _deliver(upload, [b for b in batches if b.records], lambda_context)
-    [op] = [b for b in batches if b.activities is not None]
+    [op] = _leads_written(upload, client, state_table, lambda_context)
     # a first delivery claimed both chats and Marketo added CHAT0, then the answer was lost
     ledger = DynamoDBActivityLedger(state_table)
     ledger.claim(["CHAT0", "CHAT1"], "lost-0", timedelta(minutes=15))
@@ -215,11 +222,9 @@ def test_a_refused_activity_is_reported_then_replayed_once(
     state_table: str,
     lambda_context: FakeLambdaContext,
 ) -> None:
-    check_activity_type(client, default_activity_map(), Report(), fix=True)
-    batches = _fetched(_chats(2), state_table)
-    _deliver(upload, [b for b in batches if b.records], lambda_context)
+    activities = _leads_written(upload, client, state_table, lambda_context)
     marketo.set_faults(record_reject_probability=1.0)
-    _deliver(upload, [b for b in batches if b.activities is not None], lambda_context, "a")
+    _deliver(upload, activities, lambda_context, "a")
     marketo.set_faults(record_reject_probability=0.0)
     assert marketo.activities("livechatChat") == []
     refused = StateStore(state_table).errors_between(None, datetime.now(UTC))

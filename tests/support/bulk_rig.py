@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from leadsync.bulk.engine import process
-from leadsync.bulk.jobs import BulkMessage
+from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.bulk.staging import stage
 from leadsync.bulk.step import BulkPorts, StepResult
@@ -154,6 +154,18 @@ class Rig:
             self.sink,
             self.sink,
             rereads=self.rereads,
+        )
+
+    def slot_held_by_another(self) -> None:
+        """Another job, queued at Marketo, holds a slot (the only one, with one slot)."""
+        self.slots.active.add("other")
+        self.jobs.items["other"] = BulkJob(
+            job_id="other",
+            correlation_id="c",
+            staged_key="k",
+            records=1,
+            status=JobStatus.QUEUED,
+            created_at=T0,
         )
 
     def stage(self, records: list[SyncRecord]) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 
 from leadsync.bulk.csvfile import render
 from leadsync.bulk.engine import process
-from leadsync.bulk.jobs import BulkJob, BulkMessage, JobStatus
+from leadsync.bulk.jobs import BulkMessage, JobStatus
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.bulk.staging import stage
 from leadsync.errors import DependencyError
@@ -210,15 +210,7 @@ def test_a_file_that_never_gets_a_slot_is_rerouted_at_the_give_up_deadline() -> 
         give_up_after=timedelta(hours=2),
     )
     rig = Rig(settings=settings)
-    rig.slots.active.add("other")
-    rig.jobs.items["other"] = BulkJob(
-        job_id="other",
-        correlation_id="c",
-        staged_key="k",
-        records=1,
-        status=JobStatus.QUEUED,
-        created_at=T0,
-    )
+    rig.slot_held_by_another()
     [job_id] = rig.stage(records(3))
     results = rig.run(limit=100)
     assert results[-1].outcome == "rerouted"

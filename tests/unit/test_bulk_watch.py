@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from leadsync.bulk.jobs import BulkJob, JobStatus
+from leadsync.bulk.jobs import JobStatus
 from leadsync.bulk.report import needing_attention
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.bulk.step import StepResult
@@ -166,15 +166,7 @@ def test_a_job_never_at_marketo_is_rerouted_without_a_watch() -> None:
         settings=BulkSettings(give_up_after=timedelta(hours=2), queued_slots=1, running_slots=1)
     )
     # another job holds the only slot all along
-    rig.slots.active.add("other")
-    rig.jobs.items["other"] = BulkJob(
-        job_id="other",
-        correlation_id="c",
-        staged_key="k",
-        records=1,
-        status=JobStatus.QUEUED,
-        created_at=T0,
-    )
+    rig.slot_held_by_another()
     rig.marketo.statuses = ["Complete"]
     [job_id] = rig.stage(records(2))
     assert rig.run(limit=100)[-1].outcome == "rerouted"
