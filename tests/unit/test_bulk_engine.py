@@ -330,3 +330,37 @@ def test_a_file_whose_ledger_cannot_be_read_waits_staged_and_loses_nothing() -> 
     assert rig.sink.batches == []
     assert len(rig.files.items) == 1
     assert result.next_step == "submit"
+
+
+def test_an_import_run_after_leadsync_wrote_some_of_its_leads_has_its_chats_read_again() -> None:
+    ledger = Ledger()
+    rig = Rig(marketo=Marketo(statuses=["Importing", "Complete"]))
+    [job_id] = rig.stage(records(3))
+    ports = replace(rig.ports, written=ledger)
+    first = process(rig.queue.next()[0], ports, rig.settings, limits=LIMITS, now=lambda: T0)
+    assert first.outcome == "submitted"
+    # while Marketo holds the file, the REST path writes v1 (a newer chat)
+    ledger.wrote(1, T0 + timedelta(seconds=2))
+    outcomes = []
+    while rig.queue.sent:
+        message, due = rig.queue.next()
+        rig.queue.clock[0] = due
+        step = process(message, ports, rig.settings, limits=LIMITS, now=lambda: rig.queue.clock[0])
+        outcomes.append(step.outcome)
+    assert outcomes[-1] == "done"
+    [asked] = rig.rereads.asked
+    assert asked.read_from == T0  # the file's staging
+    assert asked.imported_from <= T0 + timedelta(seconds=2)
+    assert rig.sink.counters["bulk_overtaken_imports"] == 1
+    assert rig.jobs.items[job_id].status is JobStatus.DONE
+
+
+def test_an_import_no_lead_of_which_was_written_meanwhile_reads_nothing_again() -> None:
+    rig = Rig(marketo=Marketo(statuses=["Complete"]))
+    rig.stage(records(3))
+    ports = replace(rig.ports, written=Ledger())
+    while rig.queue.sent:
+        message, due = rig.queue.next()
+        rig.queue.clock[0] = due
+        process(message, ports, rig.settings, limits=LIMITS, now=lambda: rig.queue.clock[0])
+    assert rig.rereads.asked == []

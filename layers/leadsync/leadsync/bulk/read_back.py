@@ -1,6 +1,7 @@
 """A complete import read back: the rows Marketo failed or warned about (read only when it
 counted some) matched to their records and stored with them, the rest counted as imported,
-the file forgotten and the job done."""
+the file forgotten and the job done; when leadsync wrote some of its leads while the import
+waited at Marketo, their chats are read again."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from collections.abc import Callable, Sequence
 from leadsync.bulk.csvfile import row_values
 from leadsync.bulk.jobs import BulkJob, JobStatus, StagedFile
 from leadsync.bulk.matching import Match, ResultRow, match_rows, parse_result_file
+from leadsync.bulk.recheck import written_since
 from leadsync.bulk.schedule import poll_delay
 from leadsync.bulk.step import MAX_DETAIL, Step, StepResult, next_version
+from leadsync.bulk.watch import CLOCK_SLACK
 from leadsync.errors import DependencyError
 from leadsync.limiter.api import BudgetExhausted
 from leadsync.marketo.errors import MarketoError, MarketoRateLimited
 from leadsync.marketo.models import ImportJob
 from leadsync.runtime.observability import get_logger
 from leadsync.sync.failures import ErrorEntry, ErrorKind, from_record
+from leadsync.sync.fetch.reread import Reread
 
 ROW_FAILED = "bulk_row_failed"
 ROW_WARNING = "bulk_row_warning"
@@ -56,7 +60,34 @@ def finish(step: Step, stored: BulkJob, job: BulkJob, answer: ImportJob) -> Step
     ports.files.delete(job.staged_key)
     ports.slots.release(job.job_id)
     _report_done(step, job, len(staged.records), accepted, failed, warned, unmatched)
+    _read_again_if_overtaken(step, job, staged)
     return step.result("done", done, rows_failed=len(failed), rows_warned=len(warned))
+
+
+def _read_again_if_overtaken(step: Step, job: BulkJob, staged: StagedFile) -> None:
+    """Marketo ran the import after leadsync's REST lanes wrote some of its leads (the
+    write ledger says which: written after the submit): the import may have put the file's
+    older values over theirs, so the fetch reads the chats since the file was staged again,
+    as for a late import (bulk/watch.py)."""
+    ports = step.ports
+    if ports.written is None or ports.rereads is None or job.submitted_at is None:
+        return
+    overtaken = written_since(staged.records, ports.written, job.submitted_at)
+    if not overtaken:
+        return
+    ports.rereads.request(
+        Reread(
+            read_from=job.created_at,
+            staged_at=job.created_at,
+            imported_from=job.submitted_at - CLOCK_SLACK,
+            imported_until=step.now + CLOCK_SLACK,
+        )
+    )
+    step.count({"bulk_overtaken_imports": 1})
+    get_logger().warning(
+        "leads written while their import waited at Marketo; chats since its staging read again",
+        extra={"job_id": job.job_id, "batch_id": job.batch_id, "leads": len(overtaken)},
+    )
 
 
 def _rows(read: Callable[[int], bytes], batch_id: int) -> list[ResultRow]:
