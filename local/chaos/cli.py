@@ -142,11 +142,4 @@ def main(argv: list[str] | None = None) -> int:
     report = run(settings, say=say)
     summarize(report, say)
     print(report.line(), flush=True)
-    failed = (
-        report.lost
-        or report.duplicate_leads
-        or report.protected_overwritten
-        or report.duplicate_activities
-        or report.lost_activities
-    )
-    return 1 if args.strict and failed else 0
+    return 1 if args.strict and report.broken else 0

@@ -77,6 +77,12 @@ class ChaosReport:
     day_totals: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def broken(self) -> bool:
+        """Something lost, written twice or overwritten: what `--strict` fails on."""
+        doubled = self.duplicate_leads or self.duplicate_activities
+        return bool(self.lost or self.lost_activities or doubled or self.protected_overwritten)
+
+    @property
     def digest_agrees(self) -> bool:
         return self.digest_sent and not self.digest_problems
 
