@@ -99,13 +99,16 @@ class BulkImports:
             active = [j for j in self._jobs.values() if j.active]
             if len(active) >= svc.config.bulk_queued_slots:
                 raise ApiError("1016", "Too many imports")
-            if self._first(svc, BUSY) or bulk_faults.busy(svc):
+            # while listed first faults remain, none is drawn by chance: each is met in turn
+            listing = bulk_faults.first(svc, self._firsts_taken) is not None
+            if self._first(svc, BUSY) or (not listing and bulk_faults.busy(svc)):
                 self._injected[BUSY] += 1
                 raise ApiError("1016", "Too many imports")
             if list_id is not None and any(j.list_id == list_id for j in active):
                 raise ApiError("1019", f"Import in progress on list '{list_id}'")
             faults = JobFaults()
-            if broken is None and (self._first(svc, FAILED_JOB) or bulk_faults.failed_job(svc)):
+            drawn = not listing and bulk_faults.failed_job(svc)
+            if broken is None and (self._first(svc, FAILED_JOB) or drawn):
                 broken = bulk_faults.FAILED_JOB_MESSAGE
                 self._injected[FAILED_JOB] += 1
             elif broken is None:

@@ -180,3 +180,25 @@ def test_the_listed_stall_lasts_its_own_time_the_drawn_ones_theirs(
     assert _progress(client, drawn)[0] == "Complete"
     sim.clock.advance(400)
     assert _progress(client, listed)[0] == "Complete"
+
+
+def test_no_fault_is_drawn_by_chance_while_listed_ones_remain(
+    sim: MarketoSimulator, client: SimClient
+) -> None:
+    # every draw would refuse or fail the import; the listed faults still come in order
+    sim.set_faults(
+        bulk_first_faults=["busy", "failed_job", "stuck"],
+        bulk_busy_probability=1.0,
+        bulk_stuck_seconds=100,
+    )
+    sim.set_config({"bulk_fail_probability": 1.0})
+    assert _submit(client)["errors"][0]["code"] == "1016"
+    failed = _submit(client)["result"][0]["batchId"]
+    stuck = _submit(client)["result"][0]["batchId"]
+    sim.clock.advance(10)
+    assert _progress(client, failed)[0] == "Failed"
+    assert _progress(client, stuck)[0] == "Importing"
+    assert (
+        _submit(client)["errors"][0]["code"] == "1016"
+    )  # the draws again, once listed ones are met
+    assert sim.bulk.fault_counts() == {**NO_FAULTS, "busy": 2, "failed_job": 1, "stuck": 1}
