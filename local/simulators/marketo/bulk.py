@@ -13,6 +13,7 @@ import io
 import math
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from . import bulk_faults
@@ -48,6 +49,13 @@ class BulkImports:
             return False
         self._firsts_taken += 1
         return True
+
+    def _meets(self, svc: Services, kind: str, draw: Callable[[Services], bool]) -> bool:
+        """Whether this submit meets `kind`: while listed first faults remain, only as the
+        next of them (none is drawn by chance, so each is met in turn); then by a draw."""
+        if bulk_faults.first(svc, self._firsts_taken) is not None:
+            return self._first(svc, kind)
+        return draw(svc)
 
     def fault_counts(self) -> dict[str, int]:
         """Injected faults by kind, every kind present, for the audit."""
@@ -99,16 +107,13 @@ class BulkImports:
             active = [j for j in self._jobs.values() if j.active]
             if len(active) >= svc.config.bulk_queued_slots:
                 raise ApiError("1016", "Too many imports")
-            # while listed first faults remain, none is drawn by chance: each is met in turn
-            listing = bulk_faults.first(svc, self._firsts_taken) is not None
-            if self._first(svc, BUSY) or (not listing and bulk_faults.busy(svc)):
+            if self._meets(svc, BUSY, bulk_faults.busy):
                 self._injected[BUSY] += 1
                 raise ApiError("1016", "Too many imports")
             if list_id is not None and any(j.list_id == list_id for j in active):
                 raise ApiError("1019", f"Import in progress on list '{list_id}'")
             faults = JobFaults()
-            drawn = not listing and bulk_faults.failed_job(svc)
-            if broken is None and (self._first(svc, FAILED_JOB) or drawn):
+            if broken is None and self._meets(svc, FAILED_JOB, bulk_faults.failed_job):
                 broken = bulk_faults.FAILED_JOB_MESSAGE
                 self._injected[FAILED_JOB] += 1
             elif broken is None:
