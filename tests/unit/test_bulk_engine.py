@@ -13,6 +13,7 @@ from leadsync.bulk.engine import process
 from leadsync.bulk.jobs import BulkMessage, JobStatus
 from leadsync.bulk.schedule import BulkSettings
 from leadsync.bulk.staging import stage
+from leadsync.bulk.step import BulkPorts
 from leadsync.errors import DependencyError
 from leadsync.marketo.errors import MarketoBulkBusy, MarketoNoAnswer
 from leadsync.sync.messages import SyncRecord
@@ -241,6 +242,17 @@ class Ledger:
         return {e: self.entries[e] for e in emails if e in self.entries}
 
 
+def _deliver_all(rig: Rig, ports: BulkPorts) -> list[str]:
+    """Every message sent, delivered in time order through `ports`; their outcomes."""
+    outcomes = []
+    while rig.queue.sent:
+        message, due = rig.queue.next()
+        rig.queue.clock[0] = due
+        step = process(message, ports, rig.settings, limits=LIMITS, now=lambda: rig.queue.clock[0])
+        outcomes.append(step.outcome)
+    return outcomes
+
+
 def handed_to_rest(rig: Rig) -> list[str]:
     """The e-mails the REST path was given, each batch to be decided again there."""
     assert all(batch.lookup_first for batch in rig.sink.batches)
@@ -278,12 +290,7 @@ def test_a_file_that_goes_again_after_a_failed_import_leaves_the_leads_written_m
     # the import fails; meanwhile the REST path writes v0 (a newer chat) and v1
     ledger.wrote(0, T0 + timedelta(seconds=3))
     ledger.wrote(1, T0 + timedelta(seconds=3))
-    outcomes = []
-    while rig.queue.sent:
-        message, due = rig.queue.next()
-        rig.queue.clock[0] = due
-        step = process(message, ports, rig.settings, limits=LIMITS, now=lambda: rig.queue.clock[0])
-        outcomes.append(step.outcome)
+    outcomes = _deliver_all(rig, ports)
     assert outcomes == ["resubmitting", "submitted", "done"]
     resubmitted = rig.marketo.submitted[-1].decode()
     assert "v2@example.com" in resubmitted
@@ -341,12 +348,7 @@ def test_an_import_run_after_leadsync_wrote_some_of_its_leads_has_its_chats_read
     assert first.outcome == "submitted"
     # while Marketo holds the file, the REST path writes v1 (a newer chat)
     ledger.wrote(1, T0 + timedelta(seconds=2))
-    outcomes = []
-    while rig.queue.sent:
-        message, due = rig.queue.next()
-        rig.queue.clock[0] = due
-        step = process(message, ports, rig.settings, limits=LIMITS, now=lambda: rig.queue.clock[0])
-        outcomes.append(step.outcome)
+    outcomes = _deliver_all(rig, ports)
     assert outcomes[-1] == "done"
     [asked] = rig.rereads.asked
     assert asked.read_from == T0  # the file's staging
@@ -359,8 +361,5 @@ def test_an_import_no_lead_of_which_was_written_meanwhile_reads_nothing_again() 
     rig = Rig(marketo=Marketo(statuses=["Complete"]))
     rig.stage(records(3))
     ports = replace(rig.ports, written=Ledger())
-    while rig.queue.sent:
-        message, due = rig.queue.next()
-        rig.queue.clock[0] = due
-        process(message, ports, rig.settings, limits=LIMITS, now=lambda: rig.queue.clock[0])
+    _deliver_all(rig, ports)
     assert rig.rereads.asked == []
